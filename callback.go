@@ -1,0 +1,174 @@
+package rp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Result is a completed login.
+type Result struct {
+	// Claims are the verified claims of the user: the ID token's, merged
+	// with userinfo's when userinfo was fetched.
+	Claims *Claims
+	// Tokens are the tokens the provider issued.
+	Tokens Tokens
+	// ReturnTo is the same-origin path the login was started with.
+	ReturnTo string
+}
+
+// Tokens are the tokens of a completed login. The token strings are of type
+// Secret, so printing or logging a Result never reveals them.
+type Tokens struct {
+	IDToken      Secret
+	AccessToken  Secret
+	RefreshToken Secret
+	TokenType    string
+	// Expiry is when the access token expires; zero if unknown.
+	Expiry time.Time
+}
+
+// maxParamLen bounds each authorization response parameter.
+const maxParamLen = 8 << 10
+
+// Callback completes a login from the provider's authorization response in
+// req (a GET with the response in the query, or a form POST). In order, it:
+// checks the state against this browser's transaction cookie (and deletes
+// the cookie), turns an error response into a *ProviderError, checks the
+// RFC 9207 iss parameter, exchanges the code with the PKCE verifier,
+// verifies the ID token and its nonce, and fetches userinfo when needed.
+//
+// Every failure is an error to test with errors.Is: ErrState*,
+// ErrMalformedResponse, ErrProvider, ErrIssuerMismatch, ErrMissingCode,
+// ErrTokenExchange, ErrMissingIDToken, ErrInvalidIDToken (with the specific
+// ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch. A failed
+// callback returns no claims and no tokens.
+func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
+	res, err := r.callback(w, req)
+	if err != nil {
+		r.log.Info("rp: login rejected", "error", err)
+		return nil, err
+	}
+	r.log.Debug("rp: login completed", "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+	return res, nil
+}
+
+func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
+	params, err := responseParams(w, req)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := r.consumeTransaction(w, req, params.Get("state"))
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9207: the iss parameter, on success and error responses alike,
+	// must name this provider; a provider that promises it must send it.
+	if iss, ok := params["iss"]; ok || r.md.AuthorizationResponseIssParameterSupported {
+		if !ok || iss[0] != r.md.Issuer {
+			return nil, ErrIssuerMismatch
+		}
+	}
+	if code := params.Get("error"); code != "" {
+		return nil, &ProviderError{
+			Code:        sanitize(code),
+			Description: sanitize(params.Get("error_description")),
+			URI:         sanitize(params.Get("error_uri")),
+		}
+	}
+	code := params.Get("code")
+	if code == "" {
+		return nil, ErrMissingCode
+	}
+	tok, err := r.exchange(req.Context(), code, tx.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return nil, ErrMissingIDToken
+	}
+	id, err := r.ids.verify(req.Context(), rawID, tx.Nonce)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAccessTokenHash(id.token, tok.AccessToken); err != nil {
+		return nil, err
+	}
+	var userinfo map[string]any
+	if r.needUserInfo(id.claims) {
+		userinfo, err = r.userInfo(req.Context(), tok.AccessToken, id.token.Subject)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Result{
+		Claims: newClaims(id.claims, userinfo),
+		Tokens: Tokens{
+			IDToken:      Secret(rawID),
+			AccessToken:  Secret(tok.AccessToken),
+			RefreshToken: Secret(tok.RefreshToken),
+			TokenType:    tok.TokenType,
+			Expiry:       tok.Expiry,
+		},
+		ReturnTo: tx.ReturnTo,
+	}, nil
+}
+
+// responseParams reads the authorization response: the query of a GET, or
+// the form of a POST (response_mode=form_post). A parameter given twice or
+// longer than maxParamLen makes the response malformed.
+func responseParams(w http.ResponseWriter, req *http.Request) (url.Values, error) {
+	var params url.Values
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		q, err := url.ParseQuery(req.URL.RawQuery)
+		if err != nil {
+			return nil, ErrMalformedResponse
+		}
+		params = q
+	case http.MethodPost:
+		req.Body = http.MaxBytesReader(w, req.Body, 64<<10)
+		if err := req.ParseForm(); err != nil {
+			return nil, ErrMalformedResponse
+		}
+		params = req.PostForm
+	default:
+		return nil, ErrMalformedResponse
+	}
+	for _, vs := range params {
+		if len(vs) != 1 || len(vs[0]) > maxParamLen {
+			return nil, ErrMalformedResponse
+		}
+	}
+	return params, nil
+}
+
+// exchange trades the code for tokens at the token endpoint.
+func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.client)
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	tok, err := r.oauth.Exchange(ctx, code, opts...)
+	if err == nil {
+		return tok, nil
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Code: sanitize(re.ErrorCode), Description: sanitize(re.ErrorDescription)}
+		if re.Response != nil {
+			te.StatusCode = re.Response.StatusCode
+		}
+		return nil, te
+	}
+	// Other errors describe the transport or the response's format; they
+	// carry no token material.
+	return nil, &TokenError{Err: errors.New(strings.TrimPrefix(err.Error(), "oauth2: "))}
+}

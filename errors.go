@@ -1,0 +1,168 @@
+package rp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Errors of the authorization response and its login transaction. Callback
+// returns them (possibly wrapped); test with errors.Is.
+var (
+	// ErrStateMissing: the authorization response carries no state.
+	ErrStateMissing = errors.New("rp: authorization response has no state")
+	// ErrStateUnknown: this browser holds no login transaction for the
+	// response's state: the login was started in another browser, its
+	// cookie was lost or already consumed, or the state was forged.
+	ErrStateUnknown = errors.New("rp: no login in progress for this state")
+	// ErrStateInvalid: a transaction cookie exists but is not genuine or not
+	// for this state: it was altered, forged or sealed with an unknown key.
+	ErrStateInvalid = errors.New("rp: login transaction cookie is not valid for this state")
+	// ErrStateExpired: the login took longer than Config.LoginTimeout.
+	ErrStateExpired = errors.New("rp: login transaction expired; start the login again")
+	// ErrStateReused: this login transaction was already completed once.
+	ErrStateReused = errors.New("rp: login transaction already used")
+	// ErrMalformedResponse: the authorization response is not well formed,
+	// e.g. a parameter is repeated or over-long.
+	ErrMalformedResponse = errors.New("rp: malformed authorization response")
+	// ErrIssuerMismatch: the response's RFC 9207 "iss" parameter names
+	// another issuer, or is missing although the provider promises it.
+	ErrIssuerMismatch = errors.New("rp: authorization response is from another issuer")
+	// ErrMissingCode: a successful response without a code.
+	ErrMissingCode = errors.New("rp: authorization response has no code")
+	// ErrProvider is matched by every *ProviderError.
+	ErrProvider = errors.New("rp: the provider returned an error")
+	// ErrTokenExchange is matched by every *TokenError.
+	ErrTokenExchange = errors.New("rp: code exchange failed")
+	// ErrMissingIDToken: the token response has no id_token.
+	ErrMissingIDToken = errors.New("rp: token response has no id_token")
+	// ErrUserInfo: the userinfo endpoint could not be read.
+	ErrUserInfo = errors.New("rp: userinfo request failed")
+	// ErrUserInfoSubjectMismatch: userinfo describes another user than the
+	// ID token.
+	ErrUserInfoSubjectMismatch = errors.New("rp: userinfo sub differs from the ID token's sub")
+)
+
+// ID token rejections. Every *IDTokenError matches ErrInvalidIDToken and
+// exactly one of the others.
+var (
+	ErrInvalidIDToken        = errors.New("rp: invalid ID token")
+	ErrIDTokenMalformed      = errors.New("rp: ID token is not a well-formed signed JWT")
+	ErrIDTokenAlgorithm      = errors.New("rp: ID token signature algorithm not allowed")
+	ErrIDTokenSignature      = errors.New("rp: ID token signature does not verify with the provider's keys")
+	ErrIDTokenIssuer         = errors.New("rp: ID token issued by another issuer")
+	ErrIDTokenAudience       = errors.New("rp: ID token not issued for this client")
+	ErrIDTokenExpired        = errors.New("rp: ID token expired")
+	ErrIDTokenNotYetValid    = errors.New("rp: ID token not yet valid (nbf)")
+	ErrIDTokenIssuedInFuture = errors.New("rp: ID token issued in the future (iat)")
+	ErrIDTokenMissingClaim   = errors.New("rp: ID token lacks a required claim")
+	ErrNonceMismatch         = errors.New("rp: ID token nonce does not match the login's nonce")
+	ErrAccessTokenHash       = errors.New("rp: ID token at_hash does not match the access token")
+)
+
+// IDTokenError is an ID token rejection.
+type IDTokenError struct {
+	// Kind is one of the ErrIDToken* errors, ErrNonceMismatch or
+	// ErrAccessTokenHash.
+	Kind error
+	// Detail adds specifics (never the token itself).
+	Detail string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *IDTokenError) Error() string {
+	if e.Detail == "" {
+		return e.Kind.Error()
+	}
+	return e.Kind.Error() + ": " + e.Detail
+}
+
+// Is matches ErrInvalidIDToken and the error's Kind.
+func (e *IDTokenError) Is(target error) bool {
+	return target == ErrInvalidIDToken || target == e.Kind
+}
+
+// Unwrap returns the underlying error.
+func (e *IDTokenError) Unwrap() error { return e.Err }
+
+func idTokenError(kind error, err error, format string, args ...any) *IDTokenError {
+	return &IDTokenError{Kind: kind, Err: err, Detail: fmt.Sprintf(format, args...)}
+}
+
+// maxErrorText bounds provider-supplied text kept in errors.
+const maxErrorText = 256
+
+// ProviderError is an OAuth 2.0 error response from the authorization
+// endpoint (RFC 6749 section 4.1.2.1), e.g. access_denied or
+// login_required. Its fields come from the browser and are untrusted: they
+// are stripped of control characters and cut to 256 bytes, but must still be
+// HTML-escaped when shown in a page.
+type ProviderError struct {
+	Code        string // error, e.g. "access_denied"
+	Description string // error_description
+	URI         string // error_uri
+}
+
+func (e *ProviderError) Error() string {
+	if e.Description == "" {
+		return fmt.Sprintf("rp: the provider returned error %q", e.Code)
+	}
+	return fmt.Sprintf("rp: the provider returned error %q: %q", e.Code, e.Description)
+}
+
+// Is matches ErrProvider.
+func (e *ProviderError) Is(target error) bool { return target == ErrProvider }
+
+// TokenError is a failed code exchange at the token endpoint.
+type TokenError struct {
+	StatusCode  int    // HTTP status, 0 if no response
+	Code        string // OAuth error code, e.g. "invalid_grant", if the provider sent one
+	Description string // error_description, sanitized and cut to 256 bytes
+	Err         error  // underlying transport error, if any
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("rp: code exchange failed")
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " with HTTP %d", e.StatusCode)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %q", e.Code)
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, ": %q", e.Description)
+	}
+	if e.Err != nil && e.Code == "" {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Is matches ErrTokenExchange.
+func (e *TokenError) Is(target error) bool { return target == ErrTokenExchange }
+
+// Unwrap returns the underlying error.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// sanitize removes control and format characters from untrusted text and
+// cuts it to maxErrorText bytes on a rune boundary.
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) <= maxErrorText {
+		return s
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,191 @@
+package rp
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// SupportedSigningAlgs are the ID token signature algorithms the library
+// can accept. "none" and the HMAC algorithms are deliberately absent.
+var SupportedSigningAlgs = []string{
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+// idTokenVerifier checks ID tokens: go-oidc verifies the signature (through
+// keySet), iss, aud and exp; this type adds what go-oidc leaves to the
+// caller (iat, nbf with the configured skew, azp, extra audiences, sub,
+// nonce) and turns every failure into an *IDTokenError of the right kind.
+type idTokenVerifier struct {
+	issuer   string
+	clientID string
+	algs     []string
+	skew     time.Duration
+	now      func() time.Time
+	verifier *oidc.IDTokenVerifier
+}
+
+func newIDTokenVerifier(issuer, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {
+	v := &idTokenVerifier{issuer: issuer, clientID: clientID, algs: algs, skew: skew, now: now}
+	v.verifier = oidc.NewVerifier(issuer, keys, &oidc.Config{
+		ClientID:             clientID,
+		SupportedSigningAlgs: algs,
+		// exp is checked against a clock set back by the skew, which
+		// allows a token to be used up to skew after its expiry.
+		Now: func() time.Time { return v.now().Add(-v.skew) },
+	})
+	return v
+}
+
+// verifiedIDToken is an ID token that passed every check.
+type verifiedIDToken struct {
+	token  *oidc.IDToken
+	claims map[string]any
+}
+
+// verify checks raw and that its nonce equals nonce (compared in constant
+// time). It never returns the token text in an error.
+func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verifiedIDToken, error) {
+	probe := &sigProbe{}
+	tok, err := v.verifier.Verify(context.WithValue(ctx, sigProbeKey{}, probe), raw)
+	if err != nil {
+		return nil, v.classify(raw, probe, err)
+	}
+	claims, err := decodeClaims(probe.payload)
+	if err != nil {
+		return nil, idTokenError(ErrIDTokenMalformed, err, "claims are not a JSON object")
+	}
+	if err := v.checkClaims(tok, claims); err != nil {
+		return nil, err
+	}
+	got, _ := claims["nonce"].(string)
+	if nonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
+		if got == "" {
+			return nil, idTokenError(ErrNonceMismatch, nil, "the token has no nonce")
+		}
+		return nil, idTokenError(ErrNonceMismatch, nil, "")
+	}
+	return &verifiedIDToken{token: tok, claims: claims}, nil
+}
+
+// checkClaims checks what go-oidc does not: sub, iat, nbf, azp and that
+// the client is the only audience or the azp.
+func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) error {
+	if sub, _ := claims["sub"].(string); sub == "" {
+		return idTokenError(ErrIDTokenMissingClaim, nil, "sub is missing or not a string")
+	}
+	now := v.now()
+	if _, ok := claims["iat"]; !ok || tok.IssuedAt.IsZero() {
+		return idTokenError(ErrIDTokenMissingClaim, nil, "iat is missing")
+	}
+	if tok.IssuedAt.After(now.Add(v.skew)) {
+		return idTokenError(ErrIDTokenIssuedInFuture, nil, "iat is %s, more than the allowed clock skew of %v after now (%s)",
+			tok.IssuedAt.UTC().Format(time.RFC3339), v.skew, now.UTC().Format(time.RFC3339))
+	}
+	if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(now.Add(v.skew)) {
+		return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))
+	}
+	azp, hasAzp := claims["azp"].(string)
+	if hasAzp && azp != v.clientID {
+		return idTokenError(ErrIDTokenAudience, nil, "azp is %q, not this client", azp)
+	}
+	if len(tok.Audience) > 1 {
+		if !hasAzp {
+			return idTokenError(ErrIDTokenAudience, nil, "the token has several audiences but no azp")
+		}
+		for _, aud := range tok.Audience {
+			if aud != v.clientID {
+				return idTokenError(ErrIDTokenAudience, nil, "the token is also issued for %q, which this client does not trust", aud)
+			}
+		}
+	}
+	return nil
+}
+
+// classify turns a go-oidc verification error into an *IDTokenError.
+func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error {
+	var expired *oidc.TokenExpiredError
+	switch {
+	case errors.As(err, &expired):
+		return idTokenError(ErrIDTokenExpired, nil, "it expired at %s (allowed clock skew %v)", expired.Expiry.UTC().Format(time.RFC3339), v.skew)
+	case !probe.reached:
+		// go-oidc could not parse the token with the allowed algorithms.
+		// Parse it again with every algorithm to tell a forbidden
+		// algorithm from garbage.
+		all := []jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512}
+		for _, a := range SupportedSigningAlgs {
+			all = append(all, jose.SignatureAlgorithm(a))
+		}
+		if jws, perr := jose.ParseSigned(raw, all); perr == nil && len(jws.Signatures) == 1 {
+			alg := jws.Signatures[0].Header.Algorithm
+			if !slices.Contains(v.algs, alg) {
+				return idTokenError(ErrIDTokenAlgorithm, nil, "alg %q is not one of %v", alg, v.algs)
+			}
+		}
+		return idTokenError(ErrIDTokenMalformed, nil, "not a compact JWS signed with an allowed algorithm")
+	case probe.err != nil:
+		return idTokenError(ErrIDTokenSignature, probe.err, "%v", probe.err)
+	}
+	// The signature verified; a claim check failed.
+	var c struct {
+		Issuer   string          `json:"iss"`
+		Audience json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(probe.payload, &c) != nil {
+		return idTokenError(ErrIDTokenMalformed, err, "claims are not valid JSON")
+	}
+	if c.Issuer != v.issuer {
+		return idTokenError(ErrIDTokenIssuer, nil, "iss is %q, expected %q", c.Issuer, v.issuer)
+	}
+	var one string
+	var many []string
+	if json.Unmarshal(c.Audience, &one) == nil {
+		many = []string{one}
+	} else if json.Unmarshal(c.Audience, &many) != nil {
+		return idTokenError(ErrIDTokenAudience, nil, "aud is neither a string nor a list of strings")
+	}
+	if !slices.Contains(many, v.clientID) {
+		return idTokenError(ErrIDTokenAudience, nil, "aud %q does not include this client", many)
+	}
+	if claims, derr := decodeClaims(probe.payload); derr == nil {
+		if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(v.now().Add(v.skew)) {
+			return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))
+		}
+	}
+	return idTokenError(ErrIDTokenMalformed, err, "%v", err)
+}
+
+// numericDate reads a JWT NumericDate claim decoded as json.Number.
+func numericDate(v any) (time.Time, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, false
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(f), 0), true
+}
+
+// checkAccessTokenHash checks at_hash, when the token has one, against the
+// access token received with it.
+func checkAccessTokenHash(tok *oidc.IDToken, accessToken string) error {
+	if tok.AccessTokenHash == "" {
+		return nil
+	}
+	if err := tok.VerifyAccessToken(accessToken); err != nil {
+		return idTokenError(ErrAccessTokenHash, err, "%v", err)
+	}
+	return nil
+}
+

@@ -1,0 +1,273 @@
+// Package rp is an OpenID Connect relying party for Go web applications.
+//
+// A Config names the provider (by issuer, discovery URL or endpoints) and
+// this application's registration with it. New discovers the provider and
+// returns an RP, which sends users to the provider with Login and turns the
+// provider's answer into verified Claims with Callback: the authorization
+// code flow with state, nonce and PKCE (S256), the code exchanged with
+// golang.org/x/oauth2, the ID token verified with
+// github.com/coreos/go-oidc/v3.
+//
+// The package rptest provides an in-process mock provider for tests.
+package rp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oidcrp/rp/internal/netlimit"
+	"github.com/oidcrp/rp/internal/replay"
+	"github.com/oidcrp/rp/internal/seal"
+)
+
+// RP is a relying party for one provider. It is safe for concurrent use.
+type RP struct {
+	cfg           Config // with defaults applied
+	md            ProviderMetadata
+	client        *http.Client
+	oauth         oauth2.Config
+	keys          *keySet
+	ids           *idTokenVerifier
+	sealer        *seal.Sealer
+	used          *replay.Cache
+	redirect      *url.URL
+	cookiePrefix  string
+	secureCookies bool
+	now           func() time.Time
+	log           *slog.Logger
+}
+
+// New validates cfg, loads the provider's metadata (by discovery unless
+// cfg.Endpoints is set) and returns a ready RP. It fails with a
+// *ConfigError for configuration mistakes and a *DiscoveryError when the
+// provider's metadata cannot be fetched or used. ctx bounds discovery only.
+func New(ctx context.Context, cfg Config) (*RP, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = slices.Clone(DefaultScopes)
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = DefaultClockSkew
+	}
+	if cfg.LoginTimeout == 0 {
+		cfg.LoginTimeout = DefaultLoginTimeout
+	}
+	if cfg.HTTPTimeout == 0 {
+		cfg.HTTPTimeout = DefaultHTTPTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var secrets [][]byte
+	for _, s := range cfg.CookieSecrets {
+		secrets = append(secrets, []byte(s))
+	}
+	if len(secrets) == 0 {
+		secrets = [][]byte{randomBytes(32)}
+	}
+	sealer, err := seal.New("rp login transaction v1", secrets...)
+	if err != nil {
+		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "CookieSecrets", Message: err.Error()}}}
+	}
+	redirect, _ := url.Parse(cfg.RedirectURL) // checked by Validate
+
+	r := &RP{
+		cfg:           cfg,
+		client:        netlimit.Client(cfg.HTTPClient, MaxResponseSize, cfg.HTTPTimeout),
+		sealer:        sealer,
+		used:          replay.New(100_000),
+		redirect:      redirect,
+		secureCookies: redirect.Scheme == "https",
+		now:           cfg.Now,
+		log:           cfg.Logger,
+	}
+	if r.secureCookies {
+		r.cookiePrefix = "__Host-"
+	}
+	md, err := loadMetadata(ctx, r.client, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.md = *md
+	if cfg.FetchUserInfo && md.UserInfoEndpoint == "" {
+		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "FetchUserInfo",
+			Message: "the provider has no userinfo endpoint; turn FetchUserInfo off or configure Endpoints.UserInfo"}}}
+	}
+	algs, err := signingAlgs(cfg.SigningAlgs, md.IDTokenSigningAlgValuesSupported)
+	if err != nil {
+		return nil, err
+	}
+	r.keys = newKeySet(r.client, md.JWKSURI)
+	r.ids = newIDTokenVerifier(md.Issuer, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
+	r.oauth = oauth2.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: string(cfg.ClientSecret),
+		RedirectURL:  cfg.RedirectURL,
+		Scopes:       cfg.Scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   md.AuthorizationEndpoint,
+			TokenURL:  md.TokenEndpoint,
+			AuthStyle: authStyle(cfg.ClientSecret, md.TokenEndpointAuthMethodsSupported),
+		},
+	}
+	r.log.Debug("rp: provider ready", "issuer", md.Issuer, "signing_algs", algs)
+	return r, nil
+}
+
+// signingAlgs picks the ID token algorithms to accept: the configured ones,
+// or those the provider advertises that the library supports, or RS256.
+func signingAlgs(configured, advertised []string) ([]string, error) {
+	if len(configured) > 0 {
+		return slices.Clone(configured), nil
+	}
+	var algs []string
+	for _, a := range advertised {
+		if slices.Contains(SupportedSigningAlgs, a) {
+			algs = append(algs, a)
+		}
+	}
+	if len(advertised) == 0 {
+		return []string{"RS256"}, nil
+	}
+	if len(algs) == 0 {
+		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SigningAlgs",
+			Message: fmt.Sprintf("the provider signs ID tokens only with %v, none of which is safe to accept; configure it to use RS256 or ES256", advertised)}}}
+	}
+	return algs, nil
+}
+
+// authStyle picks how the client authenticates at the token endpoint:
+// HTTP Basic (client_secret_basic) unless the provider supports only
+// client_secret_post; public clients send client_id in the form.
+func authStyle(secret Secret, methods []string) oauth2.AuthStyle {
+	if secret == "" {
+		return oauth2.AuthStyleInParams
+	}
+	if len(methods) > 0 && !slices.Contains(methods, "client_secret_basic") && slices.Contains(methods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
+}
+
+// Metadata returns the provider's metadata as loaded by New.
+func (r *RP) Metadata() ProviderMetadata {
+	md := r.md
+	return md
+}
+
+// LoginOptions adjust one login.
+type LoginOptions struct {
+	// ReturnTo is where the user goes after signing in: a path on this
+	// site ("/reports?id=7") or an absolute URL of the same origin as the
+	// redirect URL. Anything else is refused with ErrUnsafeReturnTo.
+	// Default "/".
+	ReturnTo string
+	// Prompt asks the provider to behave a certain way: "none", "login",
+	// "consent" or "select_account" (several separated by spaces).
+	Prompt string
+	// LoginHint suggests the account to sign in with, e.g. an email address.
+	LoginHint string
+	// Extra adds further authorization request parameters, e.g. "hd" or
+	// "domain_hint". The protocol's own parameters cannot be overridden.
+	Extra url.Values
+}
+
+// Errors from starting a login.
+var (
+	// ErrUnsafeReturnTo: LoginOptions.ReturnTo leaves this site.
+	ErrUnsafeReturnTo = errors.New("rp: return-to location is not on this site")
+	// ErrInvalidLoginOption: a LoginOptions value is not allowed.
+	ErrInvalidLoginOption = errors.New("rp: invalid login option")
+)
+
+// reservedParams are set by the library and cannot come from Extra.
+var reservedParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "login_hint", "response_mode", "request", "request_uri"}
+
+// AuthURL starts a login: it creates state, nonce and a PKCE verifier, sets
+// the login's sealed transaction cookie on w, and returns the provider's
+// authorization URL to send the browser to. Use Login to redirect at once.
+func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
+	returnTo, ok := safeReturnTo(opts.ReturnTo, r.redirect)
+	if !ok {
+		return "", ErrUnsafeReturnTo
+	}
+	params := []oauth2.AuthCodeOption{}
+	if opts.Prompt != "" {
+		for p := range strings.FieldsSeq(opts.Prompt) {
+			if !slices.Contains([]string{"none", "login", "consent", "select_account"}, p) {
+				return "", fmt.Errorf("%w: prompt %q; use none, login, consent or select_account", ErrInvalidLoginOption, p)
+			}
+		}
+		params = append(params, oauth2.SetAuthURLParam("prompt", opts.Prompt))
+	}
+	if opts.LoginHint != "" {
+		params = append(params, oauth2.SetAuthURLParam("login_hint", opts.LoginHint))
+	}
+	for k, vs := range opts.Extra {
+		if slices.Contains(reservedParams, k) {
+			return "", fmt.Errorf("%w: parameter %q is set by the library", ErrInvalidLoginOption, k)
+		}
+		if len(vs) > 0 {
+			params = append(params, oauth2.SetAuthURLParam(k, vs[0]))
+		}
+	}
+	tx := &transaction{
+		State:    randomString(),
+		Nonce:    randomString(),
+		ReturnTo: returnTo,
+		Expiry:   r.now().Add(r.cfg.LoginTimeout).Unix(),
+	}
+	params = append(params, oauth2.SetAuthURLParam("nonce", tx.Nonce))
+	if !r.cfg.DisablePKCE {
+		tx.Verifier = oauth2.GenerateVerifier()
+		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))
+	}
+	name := r.txCookieName(tx.State)
+	http.SetCookie(w, r.txCookie(name, tx))
+	r.log.Debug("rp: login started", "transaction", name)
+	return r.oauth.AuthCodeURL(tx.State, params...), nil
+}
+
+// Login starts a login (see AuthURL) and redirects the browser to the
+// provider with 302 Found. On error it writes nothing and returns the error.
+func (r *RP) Login(w http.ResponseWriter, req *http.Request, opts LoginOptions) error {
+	u, err := r.AuthURL(w, opts)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, req, u, http.StatusFound)
+	return nil
+}
+
+// randomBytes returns n bytes from crypto/rand, which never fails on
+// supported platforms.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// randomString returns 256 random bits, base64url-encoded.
+func randomString() string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
+}

@@ -1,0 +1,130 @@
+package rp
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// transaction is what a started login keeps in the browser, sealed, until
+// the provider sends the user back.
+type transaction struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v,omitempty"`
+	ReturnTo string `json:"r,omitempty"`
+	Expiry   int64  `json:"e"`
+}
+
+// maxStateLen bounds the state parameter accepted from the browser.
+const maxStateLen = 512
+
+// txCookieName names the cookie of the login whose state is state. Each
+// login has its own cookie, so logins in several tabs do not disturb each
+// other. The name is derived from a hash so it is short and cookie-safe.
+func (r *RP) txCookieName(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return r.cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// txCookie returns the cookie holding tx, or deleting it when tx is nil.
+func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
+	c := &http.Cookie{
+		Name:     name,
+		Path:     "/",
+		Secure:   r.secureCookies,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if tx == nil {
+		c.MaxAge = -1
+		return c
+	}
+	plain, _ := json.Marshal(tx) // a struct of strings and an int cannot fail
+	c.Value = r.sealer.Seal(plain, []byte(name))
+	c.MaxAge = int(r.cfg.LoginTimeout / time.Second)
+	return c
+}
+
+// consumeTransaction finds, checks and deletes the login transaction for
+// state. It is the first thing the callback does with a response.
+func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state string) (*transaction, error) {
+	if state == "" {
+		return nil, ErrStateMissing
+	}
+	if len(state) > maxStateLen {
+		return nil, ErrStateUnknown
+	}
+	name := r.txCookieName(state)
+	cookie, err := req.Cookie(name)
+	if err != nil {
+		return nil, ErrStateUnknown
+	}
+	// Single use: whatever happens next, this browser's copy is gone.
+	http.SetCookie(w, r.txCookie(name, nil))
+	plain, err := r.sealer.Open(cookie.Value, []byte(name))
+	if err != nil {
+		return nil, ErrStateInvalid
+	}
+	var tx transaction
+	if err := json.Unmarshal(plain, &tx); err != nil {
+		return nil, ErrStateInvalid
+	}
+	if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 {
+		return nil, ErrStateInvalid
+	}
+	now := r.now()
+	expiry := time.Unix(tx.Expiry, 0)
+	if !now.Before(expiry) {
+		return nil, ErrStateExpired
+	}
+	sum := sha256.Sum256([]byte(state))
+	if r.used.Use(string(sum[:]), now, expiry) {
+		return nil, ErrStateReused
+	}
+	return &tx, nil
+}
+
+// safeReturnTo resolves a return-to location against the redirect URL and
+// returns it as a same-origin path (with query), or false when it would
+// leave this origin or is otherwise unsafe to redirect to.
+func safeReturnTo(raw string, base *url.URL) (string, bool) {
+	if raw == "" {
+		return "/", true
+	}
+	if len(raw) > 2048 || strings.ContainsAny(raw, "\\\x00\r\n\t") {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	if u.IsAbs() || u.Host != "" || u.Opaque != "" {
+		if u.Scheme != base.Scheme || !strings.EqualFold(u.Host, base.Host) || u.Opaque != "" || u.User != nil {
+			return "", false
+		}
+	} else if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
+		return "", false
+	}
+	resolved := base.ResolveReference(u)
+	if resolved.Scheme != base.Scheme || !strings.EqualFold(resolved.Host, base.Host) {
+		return "", false
+	}
+	out := resolved.EscapedPath()
+	if out == "" {
+		out = "/"
+	}
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		// Dot segments can collapse "/.//host" into a network path.
+		return "", false
+	}
+	if resolved.RawQuery != "" {
+		out += "?" + resolved.RawQuery
+	}
+	return out, true
+}
