@@ -1,0 +1,266 @@
+package rptest
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// authCode is an issued authorization code and what it is bound to.
+type authCode struct {
+	clientID    string
+	redirectURI string
+	sub         string
+	nonce       string
+	scope       string
+	challenge   string // PKCE code_challenge; "" when none was sent
+	method      string // "S256" or "plain"
+	authTime    time.Time
+	expires     time.Time
+	used        bool
+}
+
+// authorizeParams are the single-valued parameters of an authorization
+// request; sending any of them twice is an invalid_request.
+var authorizeParams = []string{
+	"response_type", "scope", "state", "nonce", "code_challenge",
+	"code_challenge_method", "login_hint", "response_mode", "prompt",
+}
+
+// handleAuthorize implements the authorization endpoint for the code flow.
+// Errors about client_id or redirect_uri are answered with a 400 page, as
+// RFC 6749 section 4.1.2.1 requires; every other error is sent back to the
+// client's redirect_uri.
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
+		return
+	}
+	params, err := readParams(w, r, false)
+	if err != nil {
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	if n := repeatedParam(params, "client_id", "redirect_uri"); n != "" {
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", n+" repeated")
+		return
+	}
+	switch id := params.Get("client_id"); {
+	case id == "":
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", "missing client_id")
+		return
+	case id != s.clientID:
+		writeErrorPage(w, http.StatusBadRequest, "invalid_client", "unknown client_id")
+		return
+	}
+	rawRedirect := params.Get("redirect_uri")
+	redirect, ok := absoluteURI(rawRedirect)
+	switch {
+	case rawRedirect == "":
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", "missing redirect_uri")
+		return
+	case !ok:
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", "redirect_uri must be an absolute URI without a fragment")
+		return
+	case len(s.redirectURIs) > 0 && !slices.Contains(s.redirectURIs, rawRedirect):
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request", "redirect_uri is not registered")
+		return
+	}
+
+	// From here on, errors go back to the client.
+	f := s.currentFaults()
+	resp := authzResponder{s: s, w: w, redirect: redirect, state: params.Get("state"), faults: f}
+	if n := repeatedParam(params, authorizeParams...); n != "" {
+		resp.fail("invalid_request", n+" repeated")
+		return
+	}
+	switch mode := params.Get("response_mode"); mode {
+	case "", "query", "fragment", "form_post":
+		resp.mode = mode
+	default:
+		resp.fail("invalid_request", "unsupported response_mode")
+		return
+	}
+	if f.AuthorizeError != "" {
+		resp.fail(f.AuthorizeError, f.AuthorizeErrorDescription)
+		return
+	}
+	switch rt := params.Get("response_type"); rt {
+	case "code":
+	case "":
+		resp.fail("invalid_request", "missing response_type")
+		return
+	default:
+		resp.fail("unsupported_response_type", "only response_type=code is supported")
+		return
+	}
+	scope := params.Get("scope")
+	if !hasScope(scope, "openid") {
+		resp.fail("invalid_scope", "scope must include openid")
+		return
+	}
+	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
+	if msg := checkChallenge(challenge, method); msg != "" {
+		resp.fail("invalid_request", msg)
+		return
+	}
+	if challenge != "" && method == "" {
+		method = "plain" // RFC 7636 section 4.3
+	}
+	if s.public && challenge == "" {
+		resp.fail("invalid_request", "public clients must send code_challenge (PKCE)")
+		return
+	}
+	sub, ok := s.pickUser(params.Get("login_hint"))
+	if !ok {
+		resp.fail("login_required", "no user is signed in")
+		return
+	}
+
+	now := s.now()
+	code := randomString(32)
+	s.mu.Lock()
+	for k, c := range s.codes {
+		if now.After(c.expires.Add(codeTTL)) {
+			delete(s.codes, k)
+		}
+	}
+	s.codes[code] = &authCode{
+		clientID:    s.clientID,
+		redirectURI: rawRedirect,
+		sub:         sub,
+		nonce:       params.Get("nonce"),
+		scope:       scope,
+		challenge:   challenge,
+		method:      method,
+		authTime:    now,
+		expires:     now.Add(codeTTL),
+	}
+	s.mu.Unlock()
+	resp.send(url.Values{"code": {code}})
+}
+
+// checkChallenge validates the PKCE parameters of an authorization request
+// and returns a description of what is wrong, or "".
+func checkChallenge(challenge, method string) string {
+	switch {
+	case challenge == "" && method != "":
+		return "code_challenge_method without code_challenge"
+	case challenge == "":
+		return ""
+	case method != "" && method != "S256" && method != "plain":
+		return "unsupported code_challenge_method"
+	case !validVerifier(challenge):
+		return "code_challenge must be 43 to 128 unreserved characters"
+	}
+	return ""
+}
+
+// pickUser returns the subject of the user to sign in: the one that
+// login_hint names by Subject, preferred_username or email, else the
+// default user.
+func (s *Server) pickUser(hint string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hint != "" {
+		if _, ok := s.users[hint]; ok {
+			return hint, true
+		}
+		subs := make([]string, 0, len(s.users))
+		for sub := range s.users {
+			subs = append(subs, sub)
+		}
+		sort.Strings(subs)
+		for _, claim := range []string{"preferred_username", "email"} {
+			for _, sub := range subs {
+				if v, ok := s.users[sub].Claims[claim].(string); ok && v == hint {
+					return sub, true
+				}
+			}
+		}
+	}
+	_, ok := s.users[s.defaultSub]
+	return s.defaultSub, ok
+}
+
+// authzResponder sends authorization responses to a validated redirect_uri.
+type authzResponder struct {
+	s        *Server
+	w        http.ResponseWriter
+	redirect *url.URL
+	mode     string // "", "query", "fragment" or "form_post"
+	state    string // the request's state
+	faults   Faults
+}
+
+// fail sends an error authorization response.
+func (a authzResponder) fail(code, description string) {
+	v := url.Values{"error": {code}}
+	if description != "" {
+		v.Set("error_description", description)
+	}
+	a.send(v)
+}
+
+// send adds state and iss to v, as faults allow, and delivers v in the
+// response mode.
+func (a authzResponder) send(v url.Values) {
+	state := a.state
+	if a.faults.ResponseState != nil {
+		state = *a.faults.ResponseState
+	}
+	if state != "" {
+		v.Set("state", state)
+	}
+	if !a.faults.OmitResponseIss {
+		iss := a.s.URL
+		if a.faults.ResponseIss != "" {
+			iss = a.faults.ResponseIss
+		}
+		v.Set("iss", iss)
+	}
+	h := a.w.Header()
+	h.Set("Cache-Control", "no-store")
+	switch a.mode {
+	case "form_post":
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		a.w.WriteHeader(http.StatusOK)
+		_, _ = a.w.Write([]byte(formPostPage(a.redirect.String(), v)))
+	case "fragment":
+		h.Set("Location", a.redirect.String()+"#"+v.Encode())
+		a.w.WriteHeader(http.StatusFound)
+	default:
+		u := *a.redirect
+		q := u.Query()
+		for k, vs := range v {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+		h.Set("Location", u.String())
+		a.w.WriteHeader(http.StatusFound)
+	}
+}
+
+// formPostPage renders the OAuth 2.0 Form Post Response Mode page: a form
+// that a browser submits to action on load.
+func formPostPage(action string, v url.Values) string {
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html><head><title>Submit</title></head>`)
+	b.WriteString(`<body onload="document.forms[0].submit()"><form method="post" action="`)
+	b.WriteString(html.EscapeString(action))
+	b.WriteString(`">`)
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) +
+			`" value="` + html.EscapeString(v.Get(k)) + `">`)
+	}
+	b.WriteString(`<noscript><button type="submit">Continue</button></noscript></form></body></html>`)
+	return b.String()
+}

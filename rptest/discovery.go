@@ -1,0 +1,97 @@
+package rptest
+
+import (
+	"net/http"
+	"sort"
+)
+
+// standardClaims are the claims every ID token or userinfo answer may carry.
+var standardClaims = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+}
+
+// discoveryDocument builds the OpenID Provider Metadata for f.
+func (s *Server) discoveryDocument(f Faults) map[string]any {
+	issuer := s.URL
+	if f.DiscoveryIssuer != "" {
+		issuer = f.DiscoveryIssuer
+	}
+	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	if s.public {
+		authMethods = append(authMethods, "none")
+	}
+	doc := map[string]any{
+		"issuer":                 issuer,
+		"authorization_endpoint": s.URL + PathAuthorize,
+		"token_endpoint":         s.URL + PathToken,
+		"userinfo_endpoint":      s.URL + PathUserInfo,
+		"jwks_uri":               s.URL + PathJWKS,
+		"end_session_endpoint":   s.URL + PathEndSession,
+		"response_types_supported": []string{
+			"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token",
+		},
+		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          s.signingAlgs(),
+		"scopes_supported":                               []string{"openid", "profile", "email", "phone", "offline_access"},
+		"token_endpoint_auth_methods_supported":          authMethods,
+		"code_challenge_methods_supported":               []string{"S256", "plain"},
+		"claims_supported":                               s.claimsSupported(),
+		"grant_types_supported":                          []string{"authorization_code", "refresh_token", "implicit"},
+		"authorization_response_iss_parameter_supported": !f.OmitResponseIss,
+	}
+	if f.OmitJWKSURI {
+		delete(doc, "jwks_uri")
+	}
+	return doc
+}
+
+// claimsSupported lists the standard claims and every claim name of every
+// user, sorted and without duplicates.
+func (s *Server) claimsSupported() []string {
+	set := map[string]bool{}
+	for _, c := range standardClaims {
+		set[c] = true
+	}
+	s.mu.Lock()
+	for _, u := range s.users {
+		for c := range u.Claims {
+			set[c] = true
+		}
+		for c := range u.UserInfo {
+			set[c] = true
+		}
+	}
+	s.mu.Unlock()
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// handleDiscovery serves the discovery document, or what the discovery
+// faults say instead.
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	f := s.currentFaults()
+	switch {
+	case f.DiscoveryBody != nil:
+		status := http.StatusOK
+		if f.DiscoveryStatus >= 200 && f.DiscoveryStatus <= 999 {
+			status = f.DiscoveryStatus
+		} else if f.DiscoveryStatus != 0 {
+			status = http.StatusInternalServerError
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(f.DiscoveryBody)
+	case f.DiscoveryStatus != 0:
+		writeFaultStatus(w, f.DiscoveryStatus)
+	default:
+		writeJSON(w, http.StatusOK, s.discoveryDocument(f))
+	}
+}

@@ -1,0 +1,41 @@
+// Package rptest provides an in-process OpenID Provider for unit tests of
+// relying parties, the way net/http/httptest provides HTTP servers.
+//
+// A Server listens on a loopback address and implements discovery, a JWKS,
+// the authorization endpoint (authorization code flow, with PKCE and the
+// RFC 9207 iss response parameter), the token endpoint (authorization_code
+// and refresh_token grants, client_secret_basic, client_secret_post and, for
+// public clients, none), userinfo and RP-Initiated Logout. There is no login
+// page: the authorization endpoint signs in the user named by login_hint, or
+// the default user, and redirects straight back to the client. Errors are
+// RFC 6749 error responses; no client input makes the server panic.
+//
+// Faults make the provider misbehave on purpose (bad signatures, wrong
+// issuer or audience, expired tokens, missing parameters, error statuses...)
+// so that a relying party's defences can be tested. Config.Now lets tests
+// move time without sleeping.
+//
+// Typical use:
+//
+//	op := rptest.NewServer(rptest.Config{
+//		RedirectURIs: []string{"http://rp.example/callback"},
+//		Users: []rptest.User{{
+//			Subject: "alice",
+//			Claims:  map[string]any{"email": "alice@example.com", "email_verified": true},
+//		}},
+//	})
+//	defer op.Close()
+//
+//	// Point the relying party under test at op.Issuer(), with client
+//	// op.ClientID() and secret op.ClientSecret(), and make its HTTP
+//	// requests with op.Client(). Then check how it reacts to a hostile
+//	// provider:
+//	op.SetFaults(rptest.Faults{Issuer: "https://evil.example"})
+//	// ... the relying party must now reject the ID token ...
+//	if op.Requests("token") != 1 {
+//		t.Fatal("the relying party did not call the token endpoint")
+//	}
+//
+// The endpoints are, relative to Server.URL: /.well-known/openid-configuration,
+// /jwks, /authorize, /token, /userinfo and /logout.
+package rptest

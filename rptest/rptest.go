@@ -1,0 +1,284 @@
+package rptest
+
+import (
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// Default values used when the corresponding Config field is empty.
+const (
+	DefaultClientID     = "test-client" // Config.ClientID
+	DefaultClientSecret = "test-secret" // Config.ClientSecret of a confidential client
+	DefaultTokenTTL     = time.Hour     // Config.TokenTTL
+)
+
+// codeTTL is how long an authorization code stays redeemable, measured with
+// the Config clock.
+const codeTTL = time.Minute
+
+// Config configures a Server. The zero value is usable: it gives a
+// confidential client "test-client" with secret "test-secret", RS256 signing
+// and no users (so authorization requests fail with login_required until a
+// user is added with AddUser).
+type Config struct {
+	// ClientID is the only client the provider knows. Default "test-client".
+	ClientID string
+
+	// ClientSecret is the client's secret. Default "test-secret", except
+	// that an empty ClientSecret with PublicClient set means the client has
+	// no secret at all.
+	ClientSecret string
+
+	// PublicClient makes the token endpoint accept requests that carry no
+	// client authentication, only client_id in the body (auth method
+	// "none"). Such a client must use PKCE: an authorization request
+	// without code_challenge is answered with error=invalid_request.
+	// Credentials that a public client sends anyway are still checked
+	// against ClientSecret.
+	PublicClient bool
+
+	// RedirectURIs lists the allowed redirect_uri values, compared as exact
+	// strings. When empty, any absolute redirect_uri without a fragment is
+	// accepted; the token request must still repeat the same value.
+	RedirectURIs []string
+
+	// SigningAlg is the ID token signing algorithm: "RS256" (default),
+	// "PS256", "ES256" or "EdDSA" (Ed25519). NewServer panics on any
+	// other value.
+	SigningAlg string
+
+	// Now is the clock used for iat, exp, auth_time and code and token
+	// expiry. Default time.Now. It may be called from several goroutines
+	// at once.
+	Now func() time.Time
+
+	// TokenTTL is the lifetime of ID tokens and access tokens. Default 1h.
+	TokenTTL time.Duration
+
+	// Users are the initial accounts; the first one is the default
+	// signed-in user. NewServer panics if one has an empty Subject.
+	Users []User
+}
+
+// User is a test account at the provider.
+type User struct {
+	// Subject is the "sub" claim. It is required and identifies the user.
+	Subject string
+
+	// Claims are put into every ID token issued for the user and are also
+	// returned by the userinfo endpoint, e.g. "email", "email_verified",
+	// "preferred_username", "name", "groups". They never override the
+	// protocol claims (iss, sub, aud, exp, iat, auth_time, nonce, at_hash);
+	// use Faults.ExtraIDTokenClaims for that. Values must be encodable as
+	// JSON, otherwise token requests fail with server_error.
+	Claims map[string]any
+
+	// UserInfo are claims returned only by the userinfo endpoint, which is
+	// how a provider with "thin" ID tokens behaves. Userinfo answers Claims
+	// merged with UserInfo (UserInfo wins), plus "sub".
+	UserInfo map[string]any
+}
+
+// Server is an in-process OpenID Provider listening on a loopback address.
+// All methods are safe for concurrent use, including while requests are
+// being served.
+type Server struct {
+	// URL is the issuer URL, e.g. "http://127.0.0.1:PORT", with no
+	// trailing slash. Every endpoint lives under it.
+	URL string
+
+	ts *httptest.Server
+
+	clientID     string
+	clientSecret string
+	public       bool
+	redirectURIs []string
+	alg          string
+	now          func() time.Time
+	tokenTTL     time.Duration
+
+	mu           sync.Mutex
+	users        map[string]User
+	defaultSub   string
+	faults       Faults
+	keys         []*signingKey // keys[0] signs; the rest are kept old keys
+	rogue        *signingKey   // never published; used for Faults.BadSignature
+	codes        map[string]*authCode
+	accessTokens map[string]*grant
+	refresh      map[string]*grant
+	counts       map[string]int
+}
+
+// Endpoint names accepted by Server.Requests.
+const (
+	EndpointDiscovery  = "discovery"   // GET /.well-known/openid-configuration
+	EndpointJWKS       = "jwks"        // GET /jwks
+	EndpointAuthorize  = "authorize"   // GET or POST /authorize
+	EndpointToken      = "token"       // POST /token
+	EndpointUserInfo   = "userinfo"    // GET or POST /userinfo
+	EndpointEndSession = "end_session" // GET or POST /logout
+)
+
+// Paths of the endpoints, relative to Server.URL.
+const (
+	PathDiscovery  = "/.well-known/openid-configuration" // discovery document
+	PathJWKS       = "/jwks"                             // jwks_uri
+	PathAuthorize  = "/authorize"                        // authorization_endpoint
+	PathToken      = "/token"                            // token_endpoint
+	PathUserInfo   = "/userinfo"                         // userinfo_endpoint
+	PathEndSession = "/logout"                           // end_session_endpoint
+)
+
+// NewServer starts a provider on 127.0.0.1 with httptest.NewServer and
+// returns it; call Close when done. Like httptest.NewServer it panics when
+// it cannot listen, and it also panics when cfg.SigningAlg is not supported,
+// when a key cannot be generated or when a user has no Subject: these are
+// mistakes in the calling test, not conditions to handle.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		clientID:     cfg.ClientID,
+		clientSecret: cfg.ClientSecret,
+		public:       cfg.PublicClient,
+		redirectURIs: append([]string(nil), cfg.RedirectURIs...),
+		alg:          cfg.SigningAlg,
+		now:          cfg.Now,
+		tokenTTL:     cfg.TokenTTL,
+		users:        make(map[string]User),
+		codes:        make(map[string]*authCode),
+		accessTokens: make(map[string]*grant),
+		refresh:      make(map[string]*grant),
+		counts:       make(map[string]int),
+	}
+	if s.clientID == "" {
+		s.clientID = DefaultClientID
+	}
+	if s.clientSecret == "" && !s.public {
+		s.clientSecret = DefaultClientSecret
+	}
+	if s.alg == "" {
+		s.alg = "RS256"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = DefaultTokenTTL
+	}
+	key, err := newSigningKey(s.alg)
+	if err != nil {
+		panic("rptest: " + err.Error())
+	}
+	s.keys = []*signingKey{key}
+	for _, u := range cfg.Users {
+		s.AddUser(u)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc(PathDiscovery, s.counted(EndpointDiscovery, s.handleDiscovery))
+	mux.HandleFunc(PathJWKS, s.counted(EndpointJWKS, s.handleJWKS))
+	mux.HandleFunc(PathAuthorize, s.counted(EndpointAuthorize, s.handleAuthorize))
+	mux.HandleFunc(PathToken, s.counted(EndpointToken, s.handleToken))
+	mux.HandleFunc(PathUserInfo, s.counted(EndpointUserInfo, s.handleUserInfo))
+	mux.HandleFunc(PathEndSession, s.counted(EndpointEndSession, s.handleEndSession))
+	s.ts = httptest.NewServer(mux)
+	s.URL = s.ts.URL
+	return s
+}
+
+// counted wraps h so that every request reaching it is counted under name
+// before anything else happens.
+func (s *Server) counted(name string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.counts[name]++
+		s.mu.Unlock()
+		h(w, r)
+	}
+}
+
+// Close shuts the server down, blocking until all outstanding requests
+// have completed. It is safe to call more than once.
+func (s *Server) Close() { s.ts.Close() }
+
+// Issuer returns the issuer identifier, which equals s.URL.
+func (s *Server) Issuer() string { return s.URL }
+
+// ClientID returns the client_id the provider accepts.
+func (s *Server) ClientID() string { return s.clientID }
+
+// ClientSecret returns the client secret the provider accepts; it is empty
+// for a public client configured without a secret.
+func (s *Server) ClientSecret() string { return s.clientSecret }
+
+// Client returns an HTTP client configured for requests to the server, the
+// one from httptest.Server.Client. It follows redirects, so a test that
+// wants to read the authorization response should set CheckRedirect on a
+// copy.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// AddUser adds u, replacing any user with the same Subject. The maps in u are
+// copied (shallowly), so the caller may reuse them, but nested values must
+// not be mutated afterwards. When the server has no users yet, u becomes the
+// default user. AddUser panics if u.Subject is empty.
+func (s *Server) AddUser(u User) {
+	if u.Subject == "" {
+		panic("rptest: User.Subject is required")
+	}
+	u.Claims = maps.Clone(u.Claims)
+	u.UserInfo = maps.Clone(u.UserInfo)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.users) == 0 {
+		s.defaultSub = u.Subject
+	}
+	s.users[u.Subject] = u
+}
+
+// SetDefaultUser makes the user with Subject sub the one signed in when an
+// authorization request has no login_hint naming another user. If no user
+// has that Subject (for example sub is ""), such requests are answered with
+// error=login_required, as if nobody were signed in.
+func (s *Server) SetDefaultUser(sub string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.defaultSub = sub
+}
+
+// SetFaults replaces the current faults with f; Faults{} restores normal
+// behaviour. The maps, slices and pointers in f are copied, so changing
+// them afterwards has no effect on the server. Faults apply to requests
+// that start after SetFaults returns.
+func (s *Server) SetFaults(f Faults) {
+	f = f.clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// Requests returns how many requests reached the endpoint named endpoint:
+// "discovery", "jwks", "authorize", "token", "userinfo" or "end_session"
+// (see the Endpoint constants). Every request is counted, including
+// malformed ones and ones answered by a fault. Any other name gives 0.
+func (s *Server) Requests(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[endpoint]
+}
+
+// currentFaults returns a snapshot of the faults in force.
+func (s *Server) currentFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// user looks up a user by subject.
+func (s *Server) user(sub string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[sub]
+	return u, ok
+}
