@@ -17,13 +17,18 @@ func validConfig() Config {
 
 func TestValidateAcceptsGoodConfigs(t *testing.T) {
 	for name, mod := range map[string]func(*Config){
-		"minimal":          func(*Config) {},
-		"loopback http":    func(c *Config) { c.Authority = "http://127.0.0.1:9000"; c.RedirectURL = "http://localhost:8080/callback" },
-		"ipv6 loopback":    func(c *Config) { c.RedirectURL = "http://[::1]:8080/cb" },
-		"metadata url":     func(c *Config) { c.Authority = ""; c.MetadataURL = "https://idp.example.com/conf.json" },
-		"manual endpoints": func(c *Config) { c.Endpoints = &Endpoints{Authorization: "https://i/a", Token: "https://i/t", JWKS: "https://i/k"} },
-		"scopes":           func(c *Config) { c.Scopes = []string{"openid", "offline_access"} },
-		"skew":             func(c *Config) { c.ClockSkew = 2 * time.Minute },
+		"minimal": func(*Config) {},
+		"loopback http": func(c *Config) {
+			c.Authority = "http://127.0.0.1:9000"
+			c.RedirectURL = "http://localhost:8080/callback"
+		},
+		"ipv6 loopback": func(c *Config) { c.RedirectURL = "http://[::1]:8080/cb" },
+		"metadata url":  func(c *Config) { c.Authority = ""; c.MetadataURL = "https://idp.example.com/conf.json" },
+		"manual endpoints": func(c *Config) {
+			c.Endpoints = &Endpoints{Authorization: "https://i/a", Token: "https://i/t", JWKS: "https://i/k"}
+		},
+		"scopes": func(c *Config) { c.Scopes = []string{"openid", "offline_access"} },
+		"skew":   func(c *Config) { c.ClockSkew = 2 * time.Minute },
 	} {
 		c := validConfig()
 		mod(&c)

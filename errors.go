@@ -8,22 +8,33 @@ import (
 	"unicode/utf8"
 )
 
+// ErrState is matched by every state rejection below: the response
+// cannot be tied to a login this browser started.
+var ErrState = errors.New("rp: authorization response does not belong to a login of this browser")
+
+// stateError is a state rejection; it matches itself and ErrState.
+type stateError struct{ msg string }
+
+func (e *stateError) Error() string        { return e.msg }
+func (e *stateError) Is(target error) bool { return target == ErrState }
+
 // Errors of the authorization response and its login transaction. Callback
 // returns them (possibly wrapped); test with errors.Is.
 var (
 	// ErrStateMissing: the authorization response carries no state.
-	ErrStateMissing = errors.New("rp: authorization response has no state")
+	ErrStateMissing error = &stateError{"rp: authorization response has no state"}
 	// ErrStateUnknown: this browser holds no login transaction for the
-	// response's state: the login was started in another browser, its
-	// cookie was lost or already consumed, or the state was forged.
-	ErrStateUnknown = errors.New("rp: no login in progress for this state")
+	// response's state: the login was started in another browser or on
+	// another host name (localhost vs 127.0.0.1), its cookie was lost or
+	// already consumed, or the state was forged.
+	ErrStateUnknown error = &stateError{"rp: no login in progress for this state"}
 	// ErrStateInvalid: a transaction cookie exists but is not genuine or not
 	// for this state: it was altered, forged or sealed with an unknown key.
-	ErrStateInvalid = errors.New("rp: login transaction cookie is not valid for this state")
+	ErrStateInvalid error = &stateError{"rp: login transaction cookie is not valid for this state"}
 	// ErrStateExpired: the login took longer than Config.LoginTimeout.
-	ErrStateExpired = errors.New("rp: login transaction expired; start the login again")
+	ErrStateExpired error = &stateError{"rp: login transaction expired; start the login again"}
 	// ErrStateReused: this login transaction was already completed once.
-	ErrStateReused = errors.New("rp: login transaction already used")
+	ErrStateReused error = &stateError{"rp: login transaction already used"}
 	// ErrMalformedResponse: the authorization response is not well formed,
 	// e.g. a parameter is repeated or over-long.
 	ErrMalformedResponse = errors.New("rp: malformed authorization response")

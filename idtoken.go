@@ -188,4 +188,3 @@ func checkAccessTokenHash(tok *oidc.IDToken, accessToken string) error {
 	}
 	return nil
 }
-

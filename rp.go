@@ -204,7 +204,8 @@ var reservedParams = []string{"client_id", "redirect_uri", "response_type", "sco
 
 // AuthURL starts a login: it creates state, nonce and a PKCE verifier, sets
 // the login's sealed transaction cookie on w, and returns the provider's
-// authorization URL to send the browser to. Use Login to redirect at once.
+// authorization URL to send the browser to. Use Login to redirect at once;
+// a caller redirecting itself should send Cache-Control: no-store too.
 func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
 	returnTo, ok := safeReturnTo(opts.ReturnTo, r.redirect)
 	if !ok {
@@ -249,7 +250,16 @@ func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
 
 // Login starts a login (see AuthURL) and redirects the browser to the
 // provider with 302 Found. On error it writes nothing and returns the error.
+//
+// The login cookie is set for the host of req; the provider sends the
+// browser back to the redirect URL's host. When the two differ (say
+// localhost and 127.0.0.1) the callback fails with ErrStateUnknown, so Login
+// logs a warning.
 func (r *RP) Login(w http.ResponseWriter, req *http.Request, opts LoginOptions) error {
+	if !strings.EqualFold(req.Host, r.redirect.Host) {
+		r.log.Warn("rp: login requested on another host than the redirect URL's; the browser will not return the login cookie",
+			"request_host", req.Host, "redirect_host", r.redirect.Host)
+	}
 	u, err := r.AuthURL(w, opts)
 	if err != nil {
 		return err
