@@ -125,7 +125,7 @@ func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error
 		for _, a := range SupportedSigningAlgs {
 			all = append(all, jose.SignatureAlgorithm(a))
 		}
-		if jws, perr := jose.ParseSigned(raw, all); perr == nil && len(jws.Signatures) == 1 {
+		if jws, perr := jose.ParseSignedCompact(raw, all); perr == nil && len(jws.Signatures) == 1 {
 			alg := jws.Signatures[0].Header.Algorithm
 			if !slices.Contains(v.algs, alg) {
 				return idTokenError(ErrIDTokenAlgorithm, nil, "alg %q is not one of %v", alg, v.algs)
