@@ -18,6 +18,9 @@ type Result struct {
 	Claims *Claims
 	// Tokens are the tokens the provider issued.
 	Tokens Tokens
+	// User is the local account Config.Matcher linked the login to; nil
+	// when no Matcher is configured.
+	User *User
 	// ReturnTo is the same-origin path the login was started with.
 	ReturnTo string
 }
@@ -41,13 +44,15 @@ const maxParamLen = 8 << 10
 // checks the state against this browser's transaction cookie (and deletes
 // the cookie), turns an error response into a *ProviderError, checks the
 // RFC 9207 iss parameter, exchanges the code with the PKCE verifier,
-// verifies the ID token and its nonce, and fetches userinfo when needed.
+// verifies the ID token and its nonce, fetches userinfo when needed, and
+// links the login to a local account with Config.Matcher when one is set.
 //
 // Every failure is an error to test with errors.Is: ErrState*,
 // ErrMalformedResponse, ErrProvider, ErrIssuerMismatch, ErrMissingCode,
 // ErrTokenExchange, ErrMissingIDToken, ErrInvalidIDToken (with the specific
-// ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch. A failed
-// callback returns no claims and no tokens.
+// ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch, or the
+// error of Config.Matcher (ErrUnknownUser and friends with the default
+// matcher). A failed callback returns no claims and no tokens.
 func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
 	res, err := r.callback(w, req)
 	if err != nil {
@@ -107,8 +112,19 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 			return nil, err
 		}
 	}
+	claims := newClaims(id.claims, userinfo)
+	var user *User
+	if r.cfg.Matcher != nil {
+		user, err = r.cfg.Matcher.Match(req.Context(), &Identity{
+			Claims: claims, UsernameClaim: r.cfg.UsernameClaim, EmailClaim: r.cfg.EmailClaim,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return &Result{
-		Claims: newClaims(id.claims, userinfo),
+		Claims: claims,
+		User:   user,
 		Tokens: Tokens{
 			IDToken:      Secret(rawID),
 			AccessToken:  Secret(tok.AccessToken),

@@ -79,6 +79,11 @@ type Config struct {
 	// usually "email". Optional.
 	EmailClaim string
 
+	// Matcher, when set, links every verified login to a local account;
+	// Callback fails with its error, or returns the account in
+	// Result.User. See NewMatcher for the default algorithm.
+	Matcher UserMatcher `json:"-"`
+
 	// FetchUserInfo makes every login call the userinfo endpoint. Without it
 	// userinfo is called only when UsernameClaim or EmailClaim is set but
 	// missing from the ID token and the provider has a userinfo endpoint.

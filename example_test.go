@@ -69,3 +69,55 @@ func ExampleConfig_Validate() {
 	fmt.Println(cfg.Validate())
 	// Output: rp: invalid configuration: Authority: "http://login.example.com" uses plain http; use https (http is only allowed for localhost and loopback addresses); ClientID: set the client ID (application ID) the provider assigned to this application; Scopes: add "openid": without it the provider does not run OpenID Connect and returns no ID token; RedirectURL: "/callback" is not an absolute URL; write it in full with https:// and the host name: the absolute callback URL registered at the provider, e.g. https://app.example.com/callback
 }
+
+// The default matcher links a login to an existing account by a verified
+// email, stores the subject, and finds the account by subject afterwards.
+func ExampleNewMatcher() {
+	store := rp.NewMemoryStoreWith(rp.User{ID: "42", Username: "pat", Email: "pat@example.com"})
+	matcher, err := rp.NewMatcher(rp.MatcherConfig{Store: store, AutoLink: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	op := rptest.NewServer(rptest.Config{Users: []rptest.User{
+		{Subject: "idp-7", Claims: map[string]any{"email": "Pat@example.com", "email_verified": true}},
+	}})
+	defer op.Close()
+
+	var relyingParty *rp.RP
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) { _ = relyingParty.Login(w, r, rp.LoginOptions{}) })
+	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
+		res, err := relyingParty.Callback(w, r)
+		if err != nil {
+			fmt.Println("refused:", err)
+			return
+		}
+		fmt.Println("signed in as account", res.User.ID)
+	})
+	app := httptest.NewServer(mux)
+	defer app.Close()
+	relyingParty, err = rp.New(context.Background(), rp.Config{
+		Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: rp.Secret(op.ClientSecret()),
+		RedirectURL: app.URL + "/callback",
+		EmailClaim:  "email",
+		Matcher:     matcher,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	for range 2 {
+		resp, err := browser.Get(app.URL + "/login")
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	sub, _ := store.SubjectOf(context.Background(), "42", op.Issuer())
+	fmt.Println("linked subject:", sub)
+	// Output:
+	// signed in as account 42
+	// signed in as account 42
+	// linked subject: idp-7
+}

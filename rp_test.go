@@ -80,13 +80,15 @@ func newHarness(t *testing.T, opCfg rptest.Config, mod func(*Config)) *harness {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		}
 	})
-	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
+	callback := func(w http.ResponseWriter, r *http.Request) {
 		res, err := h.rp.Callback(w, r)
 		h.mu.Lock()
 		h.res, h.err = res, err
 		h.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}
+	mux.HandleFunc("/callback", callback)
+	mux.HandleFunc("/signin-oidc", callback)
 	h.app = httptest.NewServer(mux)
 	t.Cleanup(h.app.Close)
 
@@ -140,7 +142,7 @@ func (h *harness) start() string {
 func (h *harness) authorize(authURL string) string {
 	h.t.Helper()
 	status, loc := h.get(authURL)
-	if status != http.StatusFound || !strings.HasPrefix(loc, h.app.URL+"/callback?") {
+	if status != http.StatusFound || !strings.HasPrefix(loc, h.rp.cfg.RedirectURL+"?") {
 		h.t.Fatalf("provider answered %d to %q; want 302 to the callback", status, loc)
 	}
 	return loc
