@@ -86,7 +86,7 @@ func (s *Sealer) Seal(plaintext, aad []byte) string {
 // Open authenticates and decrypts a value made by Seal with the same aad.
 // Any failure returns ErrOpen.
 func (s *Sealer) Open(sealed string, aad []byte) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
 	if err != nil || len(raw) < idLen+nonceLen {
 		return nil, ErrOpen
 	}
