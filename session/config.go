@@ -1,0 +1,194 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oidcrp/rp/internal/seal"
+)
+
+// Defaults and limits of Config.
+const (
+	defaultName            = "rp_session"
+	defaultAbsoluteTimeout = 8 * time.Hour
+	defaultIdleTimeout     = time.Hour
+	defaultMaxSize         = 24 << 10
+	minMaxSize             = 4096
+	maxMaxSize             = 256 << 10
+	maxTimeout             = 400 * 24 * time.Hour // browsers cap cookie lifetimes at 400 days
+	maxNameLen             = 64
+	hostPrefix             = "__Host-"
+	sealPurpose            = "rp session v1"
+)
+
+// Config configures a Manager. Zero values take the documented defaults;
+// New rejects values that are set but unusable.
+type Config struct {
+	// Name is the base cookie name: 1 to 64 ASCII letters, digits, '_'
+	// or '-'. Default "rp_session". Unless Insecure, the "__Host-" prefix
+	// is added, so the browser only accepts the cookie over https, for
+	// Path=/ and without a Domain; do not include it yourself. Chunks of
+	// a large session use the names Name+".1", Name+".2", ...
+	Name string
+
+	// Secrets are the keys sealing the cookies (and the data in a Store),
+	// each at least 32 random bytes. The first one seals; all of them
+	// open, so a new secret can be put first while older ones keep
+	// opening existing sessions until they time out. Required.
+	Secrets [][]byte
+
+	// Insecure drops the Secure flag and the "__Host-" prefix, so the
+	// cookies also travel over plain http. Only for development on a
+	// loopback address: over a network the session could be stolen.
+	Insecure bool
+
+	// AbsoluteTimeout ends a session this long after it was created by
+	// Manager.New (sign-in), whatever happens. Default 8h; at least 1s and
+	// at most 400 days.
+	AbsoluteTimeout time.Duration
+
+	// IdleTimeout ends a session after this long without a Save or a Touch
+	// that wrote it. Default 1h; at least 1s and at most 400 days. A value
+	// at or above AbsoluteTimeout never applies.
+	IdleTimeout time.Duration
+
+	// MaxSize is the hard limit, in bytes, on the total length of the
+	// cookie values of one session; Save fails with ErrTooLarge above it.
+	// Default 24 KiB; at least 4096 and at most 256 KiB. Each cookie holds
+	// at most 3800 bytes, so the default allows 7 cookies. Proxies also
+	// limit request headers (nginx, for one, refuses an HTTP/1.1 header
+	// line over 8 KiB by default): sessions that big belong in a Store.
+	// Ignored when Store is set.
+	MaxSize int
+
+	// Store, when set, keeps the session data on the server: the cookie
+	// holds only a sealed reference, sessions can be revoked by Destroy,
+	// and their size is not limited by MaxSize.
+	Store Store
+
+	// Now returns the current time. Default time.Now; set it in tests.
+	Now func() time.Time
+}
+
+// Manager loads, saves and destroys sessions as configured by a Config. It
+// is safe for concurrent use.
+type Manager struct {
+	name      string // cookie name including any prefix
+	aad       []byte // binds sealed cookie values to name
+	secure    bool
+	absolute  time.Duration
+	idle      time.Duration
+	maxSize   int
+	maxChunks int
+	store     Store
+	now       func() time.Time
+	sealer    *seal.Sealer
+}
+
+// New checks cfg and returns a Manager for it. The error lists every
+// problem found: no secret, a secret shorter than 32 bytes, an invalid
+// Name, a negative, sub-second or over-400-day timeout, or a MaxSize below
+// 4096 or above 256 KiB.
+func New(cfg Config) (*Manager, error) {
+	var errs []error
+	name := cfg.Name
+	if name == "" {
+		name = defaultName
+	}
+	if err := checkName(name); err != nil {
+		errs = append(errs, err)
+	}
+	if len(cfg.Secrets) == 0 {
+		errs = append(errs, errors.New("session: Secrets is empty; give at least one secret of 32 or more random bytes"))
+	}
+	for i, s := range cfg.Secrets {
+		if len(s) < seal.MinSecretLen {
+			errs = append(errs, fmt.Errorf("session: Secrets[%d] is %d bytes; it must be at least %d random bytes", i, len(s), seal.MinSecretLen))
+		}
+	}
+	absolute, err := timeout("AbsoluteTimeout", cfg.AbsoluteTimeout, defaultAbsoluteTimeout)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	idle, err := timeout("IdleTimeout", cfg.IdleTimeout, defaultIdleTimeout)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	maxSize := cfg.MaxSize
+	switch {
+	case maxSize == 0:
+		maxSize = defaultMaxSize
+	case maxSize < minMaxSize || maxSize > maxMaxSize:
+		errs = append(errs, fmt.Errorf("session: MaxSize is %d; it must be between %d and %d bytes (or 0 for %d); use a Store for bigger sessions", maxSize, minMaxSize, maxMaxSize, defaultMaxSize))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sealer, err := seal.New(sealPurpose, cfg.Secrets...)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	m := &Manager{
+		name:      name,
+		secure:    !cfg.Insecure,
+		absolute:  absolute,
+		idle:      idle,
+		maxSize:   maxSize,
+		maxChunks: (maxSize + chunkLen - 1) / chunkLen,
+		store:     cfg.Store,
+		now:       cfg.Now,
+		sealer:    sealer,
+	}
+	if m.secure {
+		m.name = hostPrefix + name
+	}
+	m.aad = []byte(m.name)
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m, nil
+}
+
+// checkName reports why name cannot be a base cookie name, or nil.
+func checkName(name string) error {
+	lower := strings.ToLower(name)
+	if strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-") {
+		return fmt.Errorf("session: Name %q starts with a cookie prefix; leave it out, the __Host- prefix is added unless Insecure", name)
+	}
+	ok := len(name) <= maxNameLen
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("session: Name %q must be 1 to %d ASCII letters, digits, '_' or '-'", name, maxNameLen)
+	}
+	return nil
+}
+
+// timeout applies the default def to a zero d and checks its range.
+func timeout(field string, d, def time.Duration) (time.Duration, error) {
+	switch {
+	case d == 0:
+		return def, nil
+	case d < time.Second || d > maxTimeout:
+		return 0, fmt.Errorf("session: %s is %v; it must be between 1s and %v (or 0 for %v)", field, d, maxTimeout, def)
+	}
+	return d, nil
+}
+
+// Secure reports whether the cookies are marked Secure and carry the
+// "__Host-" prefix, that is whether Config.Insecure was false.
+func (m *Manager) Secure() bool { return m.secure }
+
+// CookieName returns the name of the session's base cookie, including the
+// "__Host-" prefix when Secure; chunk cookies append ".1", ".2", ... to it.
+func (m *Manager) CookieName() string { return m.name }
+
+// clock returns the current time truncated to whole seconds, the precision
+// at which sessions record times.
+func (m *Manager) clock() time.Time {
+	return time.Unix(m.now().Unix(), 0)
+}
