@@ -119,8 +119,11 @@ func safeReturnTo(raw string, base *url.URL) (string, bool) {
 	if out == "" {
 		out = "/"
 	}
-	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
-		// Dot segments can collapse "/.//host" into a network path.
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") ||
+		strings.HasPrefix(resolved.Path, "//") || strings.Contains(resolved.Path, "\\") {
+		// Dot segments can collapse "/.//host" into a network path, and
+		// "/%2F/host" or "/%5Chost" become one wherever the path is
+		// decoded before a redirect.
 		return "", false
 	}
 	if resolved.RawQuery != "" {

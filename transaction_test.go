@@ -33,6 +33,10 @@ func TestSafeReturnTo(t *testing.T) {
 		{"/x\r\nSet-Cookie: a=b", "", false},
 		{"/x\ty", "", false},
 		{"mailto:a@example.com", "", false},
+		{"/%2F/evil.example", "", false},
+		{"/%2f%2fevil.example", "", false},
+		{"/%5Cevil.example", "", false},
+		{"/a%2Fb", "/a%2Fb", true},
 	} {
 		got, ok := safeReturnTo(tc.in, base)
 		if ok != tc.ok || got != tc.want {
