@@ -3,6 +3,7 @@ package rp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -130,7 +131,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 			AccessToken:  Secret(tok.AccessToken),
 			RefreshToken: Secret(tok.RefreshToken),
 			TokenType:    tok.TokenType,
-			Expiry:       tok.Expiry,
+			Expiry:       r.tokenExpiry(tok),
 		},
 		ReturnTo: tx.ReturnTo,
 	}, nil
@@ -173,18 +174,44 @@ func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token
 		opts = append(opts, oauth2.VerifierOption(verifier))
 	}
 	tok, err := r.oauth.Exchange(ctx, code, opts...)
-	if err == nil {
-		return tok, nil
+	if err != nil {
+		return nil, tokenError(err)
 	}
+	return tok, nil
+}
+
+// tokenExpiry is when tok's access token expires by the RP's clock (x/oauth2
+// computes Token.Expiry with the system clock), or zero when unknown.
+func (r *RP) tokenExpiry(tok *oauth2.Token) time.Time {
+	var secs float64
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		secs = v
+	case string:
+		if _, err := fmt.Sscan(v, &secs); err != nil {
+			return time.Time{}
+		}
+	default:
+		return time.Time{}
+	}
+	if secs <= 0 || secs > 1<<31 {
+		return time.Time{}
+	}
+	return r.now().Add(time.Duration(secs) * time.Second)
+}
+
+// tokenError turns an x/oauth2 token endpoint failure into a *TokenError
+// that carries the OAuth error code but no response body.
+func tokenError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		te := &TokenError{Code: sanitize(re.ErrorCode), Description: sanitize(re.ErrorDescription)}
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
 		}
-		return nil, te
+		return te
 	}
 	// Other errors describe the transport or the response's format; they
 	// carry no token material.
-	return nil, &TokenError{Err: errors.New(strings.TrimPrefix(err.Error(), "oauth2: "))}
+	return &TokenError{Err: errors.New(strings.TrimPrefix(err.Error(), "oauth2: "))}
 }

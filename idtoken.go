@@ -55,6 +55,36 @@ type verifiedIDToken struct {
 // verify checks raw and that its nonce equals nonce (compared in constant
 // time). It never returns the token text in an error.
 func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verifiedIDToken, error) {
+	id, err := v.verifyToken(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := id.claims["nonce"].(string)
+	if nonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
+		if got == "" {
+			return nil, idTokenError(ErrNonceMismatch, nil, "the token has no nonce")
+		}
+		return nil, idTokenError(ErrNonceMismatch, nil, "")
+	}
+	return id, nil
+}
+
+// verifyRefreshed checks an ID token from a refresh: everything verify
+// checks but the nonce (OpenID Connect Core 12.2), and that it describes
+// the same subject as the sign-in.
+func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw, subject string) (*verifiedIDToken, error) {
+	id, err := v.verifyToken(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if id.token.Subject != subject {
+		return nil, idTokenError(ErrIDTokenMissingClaim, nil, "the refreshed ID token is for another subject")
+	}
+	return id, nil
+}
+
+// verifyToken checks everything about raw but its nonce.
+func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string) (*verifiedIDToken, error) {
 	probe := &sigProbe{}
 	tok, err := v.verifier.Verify(context.WithValue(ctx, sigProbeKey{}, probe), raw)
 	if err != nil {
@@ -66,13 +96,6 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verif
 	}
 	if err := v.checkClaims(tok, claims); err != nil {
 		return nil, err
-	}
-	got, _ := claims["nonce"].(string)
-	if nonce == "" || subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
-		if got == "" {
-			return nil, idTokenError(ErrNonceMismatch, nil, "the token has no nonce")
-		}
-		return nil, idTokenError(ErrNonceMismatch, nil, "")
 	}
 	return &verifiedIDToken{token: tok, claims: claims}, nil
 }

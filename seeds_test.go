@@ -13,7 +13,7 @@ import (
 // The five seed products' admin guides, configured as each guide says, each
 // driven through a real login against rptest.
 
-func newMatcherT(t *testing.T, cfg MatcherConfig) *Matcher {
+func newMatcherT(t testing.TB, cfg MatcherConfig) *Matcher {
 	t.Helper()
 	m, err := NewMatcher(cfg)
 	if err != nil {

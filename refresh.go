@@ -1,0 +1,141 @@
+package rp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// refreshTokens trades a refresh token for new tokens. A new ID token, when
+// the provider sends one, is verified and must name subject.
+func (r *RP) refreshTokens(ctx context.Context, refreshToken, subject string) (*oauth2.Token, *verifiedIDToken, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.client)
+	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, nil, tokenError(err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return tok, nil, nil
+	}
+	id, err := r.ids.verifyRefreshed(ctx, rawID, subject)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, id, nil
+}
+
+// refresher makes sure concurrent requests of one session refresh its
+// tokens once: the first does the work, the others wait for its result,
+// and requests that arrive shortly after with the old cookie reuse it.
+type refresher struct {
+	mu    sync.Mutex
+	calls map[string]*refreshCall
+}
+
+type refreshCall struct {
+	done    chan struct{}
+	data    *sessionData
+	err     error
+	expires time.Time
+}
+
+// refreshReuse is how long a refresh's result serves requests that still
+// carry the session's previous tokens.
+const refreshReuse = time.Minute
+
+// refreshDue reports whether data's access token expires within
+// RefreshBefore and can be refreshed.
+func (w *Web) refreshDue(data *sessionData) bool {
+	if data.RefreshToken == "" || data.Expiry == 0 {
+		return false
+	}
+	return w.now().Add(w.cfg.RefreshBefore).Unix() >= data.Expiry
+}
+
+// refresh returns data with refreshed tokens, doing the refresh once for
+// all concurrent callers with the same session and refresh token.
+func (w *Web) refresh(ctx context.Context, sessionID string, data *sessionData) (*sessionData, error) {
+	sum := sha256.Sum256([]byte(sessionID + "\x00" + data.RefreshToken))
+	key := string(sum[:])
+	now := w.now()
+	w.refresher.mu.Lock()
+	for k, c := range w.refresher.calls {
+		if c.expires.Before(now) && isDone(c) {
+			delete(w.refresher.calls, k)
+		}
+	}
+	c, ok := w.refresher.calls[key]
+	if !ok {
+		c = &refreshCall{done: make(chan struct{}), expires: now.Add(refreshReuse)}
+		w.refresher.calls[key] = c
+	}
+	w.refresher.mu.Unlock()
+	if ok {
+		select {
+		case <-c.done:
+			return c.data, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// The refresh runs to completion even if this request goes away, as
+	// other requests may be waiting for it.
+	c.data, c.err = w.doRefresh(context.WithoutCancel(ctx), data)
+	close(c.done)
+	return c.data, c.err
+}
+
+func isDone(c *refreshCall) bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *Web) doRefresh(ctx context.Context, data *sessionData) (*sessionData, error) {
+	p, ok := w.providers[data.Provider]
+	if !ok {
+		return nil, ErrUnknownUser
+	}
+	var subject string
+	if len(data.Claims) > 0 {
+		var c struct {
+			Sub string `json:"sub"`
+		}
+		if err := json.Unmarshal(data.Claims, &c); err != nil {
+			return nil, err
+		}
+		subject = c.Sub
+	}
+	tok, id, err := p.RP.refreshTokens(ctx, data.RefreshToken, subject)
+	if err != nil {
+		return nil, err
+	}
+	next := *data
+	next.AccessToken = tok.AccessToken
+	next.RefreshToken = tok.RefreshToken
+	next.Expiry = 0
+	if exp := p.RP.tokenExpiry(tok); !exp.IsZero() {
+		next.Expiry = exp.Unix()
+	}
+	if id != nil {
+		rawID, _ := tok.Extra("id_token").(string)
+		next.IDToken = rawID
+		merged, err := decodeClaims(data.Claims)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range id.claims {
+			merged[k] = v
+		}
+		next.Claims = newClaims(merged, nil).raw()
+	}
+	return &next, nil
+}

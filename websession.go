@@ -1,0 +1,252 @@
+package rp
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// sessionData is what a session holds.
+type sessionData struct {
+	Provider     string // "" for SignIn
+	User         *User
+	Claims       json.RawMessage // decoded only when a handler asks
+	IDToken      string
+	AccessToken  string
+	RefreshToken string
+	Expiry       int64 // access token expiry, Unix seconds
+}
+
+// sessionHead is the part of sessionData encoded as JSON.
+type sessionHead struct {
+	Provider string `json:"p,omitempty"`
+	User     *User  `json:"u,omitempty"`
+	Expiry   int64  `json:"e,omitempty"`
+}
+
+// sessionFormat versions the encoding of sessionData.
+const sessionFormat = 1
+
+// encode lays d out as a format byte and five length-prefixed parts: the
+// JSON head, the raw claims and the three tokens. Only the small head is
+// parsed on each request; the claims wait until asked for.
+func (d *sessionData) encode() ([]byte, error) {
+	head, err := json.Marshal(sessionHead{Provider: d.Provider, User: d.User, Expiry: d.Expiry})
+	if err != nil {
+		return nil, err
+	}
+	parts := [][]byte{head, d.Claims, []byte(d.IDToken), []byte(d.AccessToken), []byte(d.RefreshToken)}
+	n := 1
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	buf := make([]byte, 1, n)
+	buf[0] = sessionFormat
+	for _, p := range parts {
+		buf = binary.AppendUvarint(buf, uint64(len(p)))
+		buf = append(buf, p...)
+	}
+	return buf, nil
+}
+
+var errSessionFormat = errors.New("rp: unreadable session")
+
+// decodeSession reverses encode.
+func decodeSession(b []byte) (*sessionData, error) {
+	if len(b) == 0 || b[0] != sessionFormat {
+		return nil, errSessionFormat
+	}
+	b = b[1:]
+	var parts [5][]byte
+	for i := range parts {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, errSessionFormat
+		}
+		parts[i], b = b[k:k+int(n)], b[k+int(n):]
+	}
+	if len(b) != 0 {
+		return nil, errSessionFormat
+	}
+	var head sessionHead
+	if err := json.Unmarshal(parts[0], &head); err != nil {
+		return nil, errSessionFormat
+	}
+	return &sessionData{
+		Provider: head.Provider, User: head.User, Expiry: head.Expiry,
+		Claims: parts[1], IDToken: string(parts[2]), AccessToken: string(parts[3]), RefreshToken: string(parts[4]),
+	}, nil
+}
+
+// raw returns the claims as JSON for a session.
+func (c *Claims) raw() json.RawMessage {
+	b, err := json.Marshal(c.Raw)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// SessionInfo describes the signed-in user of a request that passed
+// Require or Identify.
+type SessionInfo struct {
+	// Provider is the Name of the provider the user signed in with, or ""
+	// for a SignIn by the application's own password sign-in.
+	Provider string
+	// User is the local account: the Matcher's result, or SignIn's user;
+	// nil when the provider has no Matcher. It is a copy taken at sign-in
+	// and kept in the session: look the account up by ID where later
+	// changes (groups, admin flag, deactivation) must count at once.
+	User *User
+	// AccessToken is the provider's current access token, for calling its
+	// APIs on the user's behalf ("" after a password sign-in).
+	AccessToken Secret
+	// AccessTokenExpiry is when AccessToken expires; zero if unknown.
+	AccessTokenExpiry time.Time
+
+	rawClaims  json.RawMessage
+	claimsOnce sync.Once
+	claims     *Claims
+}
+
+// Claims returns the verified claims of the sign-in, decoded on first
+// use; nil after a password sign-in.
+func (s *SessionInfo) Claims() *Claims {
+	s.claimsOnce.Do(func() {
+		if len(s.rawClaims) == 0 {
+			return
+		}
+		if m, err := decodeClaims(s.rawClaims); err == nil {
+			s.claims = newClaims(m, nil)
+		}
+	})
+	return s.claims
+}
+
+type sessionKey struct{}
+
+// SessionFrom returns the session of a request that passed Require or
+// Identify, or nil when the user is not signed in.
+func SessionFrom(ctx context.Context) *SessionInfo {
+	s, _ := ctx.Value(sessionKey{}).(*SessionInfo)
+	return s
+}
+
+// UserFrom returns the signed-in local account, or nil.
+func UserFrom(ctx context.Context) *User {
+	if s := SessionFrom(ctx); s != nil {
+		return s.User
+	}
+	return nil
+}
+
+// ClaimsFrom returns the signed-in user's verified claims, or nil.
+func ClaimsFrom(ctx context.Context) *Claims {
+	if s := SessionFrom(ctx); s != nil {
+		return s.Claims()
+	}
+	return nil
+}
+
+// startSession replaces any session r carries by a new one holding data,
+// with a new ID, so a session identifier never survives a sign-in.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, data *sessionData) error {
+	if old, ok := w.sessions.Load(r); ok {
+		w.sessions.Destroy(rw, r, old)
+	}
+	payload, err := data.encode()
+	if err != nil {
+		return err
+	}
+	return w.sessions.Save(rw, r, w.sessions.New(payload))
+}
+
+// SignIn starts a session for user without a provider: the application's
+// own password sign-in (a fallback when the provider is down, or for
+// administrators) creates the same kind of session, which Require and
+// logout then treat like any other. Deciding who may use the fallback (for
+// example refusing it to administrators) is the application's business.
+// It fails when user is nil or the session cannot be saved.
+func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error {
+	if user == nil {
+		return ErrUnknownUser
+	}
+	return w.startSession(rw, r, &sessionData{User: user})
+}
+
+// identify loads r's session, refreshing its tokens when due and sliding
+// its idle timeout. It returns nil when r is not signed in; a session that
+// cannot be used any more is destroyed.
+func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
+	s, ok := w.sessions.Load(r)
+	if !ok {
+		return nil
+	}
+	data, err := decodeSession(s.Data)
+	if err != nil {
+		w.sessions.Destroy(rw, r, s)
+		return nil
+	}
+	changed := false
+	if w.refreshDue(data) {
+		refreshed, err := w.refresh(r.Context(), s.ID, data)
+		if err != nil {
+			w.log.Info("rp: token refresh failed; session ended", "provider", data.Provider, "error", err)
+			w.sessions.Destroy(rw, r, s)
+			return nil
+		}
+		data, changed = refreshed, true
+	}
+	if changed {
+		if payload, err := data.encode(); err == nil {
+			s.Data = payload
+			if err := w.sessions.Save(rw, r, s); err != nil {
+				w.log.Warn("rp: saving the refreshed session failed", "error", err)
+			}
+		}
+	} else if err := w.sessions.Touch(rw, r, s); err != nil {
+		w.log.Warn("rp: extending the session failed", "error", err)
+	}
+	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: Secret(data.AccessToken), rawClaims: data.Claims}
+	if data.Expiry != 0 {
+		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
+	}
+	return info
+}
+
+// Require lets signed-in requests through to next with the session in the
+// context (SessionFrom, UserFrom, ClaimsFrom). Other requests are sent to
+// LoginPage with a return_to of the requested path when they are page
+// loads (GET or HEAD asking for HTML), and answered 401 Unauthorized
+// otherwise (API calls, scripts, other methods).
+func (w *Web) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		info := w.identify(rw, r)
+		if info == nil {
+			rw.Header().Set("Cache-Control", "no-store")
+			if isNavigation(r) {
+				http.Redirect(rw, r, w.loginRedirect(r), http.StatusSeeOther)
+				return
+			}
+			http.Error(rw, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), sessionKey{}, info)))
+	})
+}
+
+// Identify puts the session in the context when the request has one and
+// calls next either way: for pages that look different to signed-in users
+// but are open to everyone.
+func (w *Web) Identify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if info := w.identify(rw, r); info != nil {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, info))
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
