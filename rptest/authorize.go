@@ -114,8 +114,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		resp.fail("invalid_request", "public clients must send code_challenge (PKCE)")
 		return
 	}
-	sub, ok := s.pickUser(params.Get("login_hint"))
-	if !ok {
+	var sub string
+	if s.loginPage {
+		var done bool
+		if sub, done = s.interactiveUser(w, r, params, resp); done {
+			return
+		}
+	} else if sub, ok = s.pickUser(params.Get("login_hint")); !ok {
 		resp.fail("login_required", "no user is signed in")
 		return
 	}
@@ -165,25 +170,42 @@ func checkChallenge(challenge, method string) string {
 func (s *Server) pickUser(hint string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if hint != "" {
-		if _, ok := s.users[hint]; ok {
-			return hint, true
-		}
-		subs := make([]string, 0, len(s.users))
-		for sub := range s.users {
-			subs = append(subs, sub)
-		}
-		sort.Strings(subs)
-		for _, claim := range []string{"preferred_username", "email"} {
-			for _, sub := range subs {
-				if v, ok := s.users[sub].Claims[claim].(string); ok && v == hint {
-					return sub, true
-				}
-			}
-		}
+	if sub, ok := s.hintedUserLocked(hint); ok {
+		return sub, true
 	}
 	_, ok := s.users[s.defaultSub]
 	return s.defaultSub, ok
+}
+
+// hintedUser returns the subject of the user that login_hint names by
+// Subject, preferred_username or email, if any.
+func (s *Server) hintedUser(hint string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hintedUserLocked(hint)
+}
+
+// hintedUserLocked is hintedUser; s.mu must be held.
+func (s *Server) hintedUserLocked(hint string) (string, bool) {
+	if hint == "" {
+		return "", false
+	}
+	if _, ok := s.users[hint]; ok {
+		return hint, true
+	}
+	subs := make([]string, 0, len(s.users))
+	for sub := range s.users {
+		subs = append(subs, sub)
+	}
+	sort.Strings(subs)
+	for _, claim := range []string{"preferred_username", "email"} {
+		for _, sub := range subs {
+			if v, ok := s.users[sub].Claims[claim].(string); ok && v == hint {
+				return sub, true
+			}
+		}
+	}
+	return "", false
 }
 
 // authzResponder sends authorization responses to a validated redirect_uri.

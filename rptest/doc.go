@@ -5,9 +5,11 @@
 // the authorization endpoint (authorization code flow, with PKCE and the
 // RFC 9207 iss response parameter), the token endpoint (authorization_code
 // and refresh_token grants, client_secret_basic, client_secret_post and, for
-// public clients, none), userinfo and RP-Initiated Logout. There is no login
-// page: the authorization endpoint signs in the user named by login_hint, or
-// the default user, and redirects straight back to the client. Errors are
+// public clients, none), userinfo and RP-Initiated Logout. By default there
+// is no login page: the authorization endpoint signs in the user named by
+// login_hint, or the default user, and redirects straight back to the
+// client. Config.LoginPage adds a page listing the users as buttons, for
+// trying a relying party out in a browser. Errors are
 // RFC 6749 error responses; no client input makes the server panic.
 //
 // Faults make the provider misbehave on purpose (bad signatures, wrong

@@ -61,6 +61,17 @@ type Config struct {
 	// Users are the initial accounts; the first one is the default
 	// signed-in user. NewServer panics if one has an empty Subject.
 	Users []User
+
+	// LoginPage makes the authorization endpoint ask which user signs in,
+	// for trying a relying party out in a browser: instead of signing in
+	// the default user at once, it answers a small HTML page with a button
+	// per user. The chosen user is posted back to the authorization
+	// endpoint together with the original request's parameters, and the
+	// flow goes on as without the page (code, redirect). A login_hint that
+	// names a user still skips the page, and so a test client can sign in
+	// without one; prompt=none is answered with error=login_required. Off
+	// by default: every request is answered without a page.
+	LoginPage bool
 }
 
 // User is a test account at the provider.
@@ -99,6 +110,7 @@ type Server struct {
 	alg          string
 	now          func() time.Time
 	tokenTTL     time.Duration
+	loginPage    bool
 
 	mu           sync.Mutex
 	users        map[string]User
@@ -146,6 +158,7 @@ func NewServer(cfg Config) *Server {
 		alg:          cfg.SigningAlg,
 		now:          cfg.Now,
 		tokenTTL:     cfg.TokenTTL,
+		loginPage:    cfg.LoginPage,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
