@@ -21,10 +21,10 @@ func TestConfigDefaults(t *testing.T) {
 	if o.Addr != "127.0.0.1:8080" {
 		t.Errorf("Addr = %q, want 127.0.0.1:8080", o.Addr)
 	}
-	if o.RedirectURL != "http://127.0.0.1:8080/callback" || !o.redirectDerived {
-		t.Errorf("RedirectURL = %q (derived %v), want http://127.0.0.1:8080/callback, derived", o.RedirectURL, o.redirectDerived)
+	if o.RedirectURL != "http://127.0.0.1:8080/callback/oidc" || !o.redirectDerived {
+		t.Errorf("RedirectURL = %q (derived %v), want http://127.0.0.1:8080/callback/oidc, derived", o.RedirectURL, o.redirectDerived)
 	}
-	if o.Authority != "" || o.ClientID != "" || o.ClientSecret != "" || o.Scopes != nil {
+	if o.Authority != "" || o.ClientID != "" || o.ClientSecret != "" || o.Scopes != nil || o.NoPasswordFallback {
 		t.Errorf("unexpected settings without flags or environment: %+v", o)
 	}
 }
@@ -59,6 +59,7 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 		"-client-secret=", // given, though empty: a public client
 		"-scopes", "openid email",
 		"-redirect-url", "http://127.0.0.1:9000/cb",
+		"-no-password-fallback",
 	}, env(map[string]string{
 		"OIDC_AUTHORITY":     "https://env.example.com",
 		"OIDC_CLIENT_ID":     "env-client",
@@ -76,6 +77,8 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 		ClientSecret: "", // the empty flag wins over the environment
 		Scopes:       []string{"openid", "email"},
 		RedirectURL:  "http://127.0.0.1:9000/cb",
+
+		NoPasswordFallback: true,
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("got %+v, want %+v", o, want)
@@ -84,11 +87,11 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 
 func TestConfigRedirectURLFromAddr(t *testing.T) {
 	for addr, want := range map[string]string{
-		"127.0.0.1:9090": "http://127.0.0.1:9090/callback",
-		":9090":          "http://127.0.0.1:9090/callback",
-		"0.0.0.0:9090":   "http://127.0.0.1:9090/callback",
-		"localhost:9090": "http://localhost:9090/callback",
-		"[::1]:9090":     "http://[::1]:9090/callback",
+		"127.0.0.1:9090": "http://127.0.0.1:9090/callback/oidc",
+		":9090":          "http://127.0.0.1:9090/callback/oidc",
+		"0.0.0.0:9090":   "http://127.0.0.1:9090/callback/oidc",
+		"localhost:9090": "http://localhost:9090/callback/oidc",
+		"[::1]:9090":     "http://[::1]:9090/callback/oidc",
 	} {
 		o, err := configFromArgs([]string{"-addr", addr}, env(nil))
 		if err != nil {

@@ -24,8 +24,7 @@ func (p pageTemplate) Execute(w io.Writer, data any) error {
 
 // pages are the app's pages.
 type pages struct {
-	home  pageTemplate
-	error pageTemplate
+	home, login, me, error pageTemplate
 }
 
 // parsePages parses the embedded templates.
@@ -34,22 +33,16 @@ func parsePages() (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing the layout: %w", err)
 	}
-	page := func(name string) (pageTemplate, error) {
+	var p pages
+	for name, dst := range map[string]*pageTemplate{"home": &p.home, "login": &p.login, "me": &p.me, "error": &p.error} {
 		t, err := layout.Clone()
 		if err != nil {
-			return pageTemplate{}, err
+			return nil, err
 		}
 		if t, err = t.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
-			return pageTemplate{}, fmt.Errorf("parsing page %s: %w", name, err)
+			return nil, fmt.Errorf("parsing page %s: %w", name, err)
 		}
-		return pageTemplate{t}, nil
-	}
-	var p pages
-	if p.home, err = page("home"); err != nil {
-		return nil, err
-	}
-	if p.error, err = page("error"); err != nil {
-		return nil, err
+		*dst = pageTemplate{t}
 	}
 	return &p, nil
 }
