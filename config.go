@@ -1,6 +1,9 @@
 package rp
 
 import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,6 +95,72 @@ type Config struct {
 	// DisablePKCE turns PKCE off, for the rare provider that rejects it.
 	// PKCE (S256) is on by default and should stay on.
 	DisablePKCE bool
+
+	// ResponseType selects the flow: "code" (the default, recommended),
+	// implicit "id_token" or "id_token token", or hybrid "code id_token",
+	// "code token" or "code id_token token".
+	ResponseType string
+
+	// ResponseMode is how the provider returns the response: "query",
+	// "form_post" or "fragment". Default: "query" for "code", "form_post"
+	// whenever the response carries tokens (tokens never travel in a
+	// query string).
+	ResponseMode string
+
+	// ClientAuth is how the client authenticates at the token endpoint:
+	// "client_secret_basic", "client_secret_post", "private_key_jwt" or
+	// "none" (a public client relying on PKCE). Default: private_key_jwt
+	// when ClientKey is set, none without a secret, otherwise Basic unless
+	// the provider advertises only client_secret_post.
+	ClientAuth string
+
+	// ClientKey signs the client assertions of private_key_jwt (an
+	// *rsa.PrivateKey or *ecdsa.PrivateKey). ClientKeyID is the key's id
+	// at the provider (the JWT "kid"); ClientCertificate, when set, adds
+	// its SHA-256 thumbprint ("x5t#S256"), which Entra ID's certificate
+	// credentials need.
+	ClientKey         crypto.Signer     `json:"-"`
+	ClientKeyID       string            `json:"-"`
+	ClientCertificate *x509.Certificate `json:"-"`
+
+	// MaxAge, when positive, asks the provider to re-authenticate users who
+	// signed in longer ago (max_age); the ID token's auth_time is then
+	// required and checked.
+	MaxAge time.Duration
+
+	// ACRValues requests authentication context classes (acr_values), in
+	// order of preference. With RequireACR, the ID token's acr must be
+	// one of them.
+	ACRValues  []string
+	RequireACR bool
+
+	// UILocales are the user's preferred languages for the provider's
+	// pages (ui_locales), e.g. []string{"de-CH", "en"}.
+	UILocales []string
+
+	// ClaimsParameter is the OpenID Connect "claims" request parameter, a
+	// JSON object asking for specific claims. Optional.
+	ClaimsParameter json.RawMessage
+
+	// ExtraAuthParams are sent with every authorization request (e.g.
+	// "domain_hint"). The protocol's own parameters cannot be set here.
+	ExtraAuthParams url.Values
+
+	// AllowedTenants lists the Microsoft Entra tenant IDs whose users may
+	// sign in through a multi-tenant authority ("common", "organizations"
+	// or "consumers"), whose issuer is a template with "{tenantid}". It is
+	// required for such authorities unless AllowAnyTenant is set.
+	AllowedTenants []string
+
+	// AllowAnyTenant deliberately admits users of every Entra tenant
+	// through a multi-tenant authority. Anyone can create a tenant: use it
+	// only when the application onboards arbitrary organisations and
+	// links accounts by issuer and sub (never by email or username).
+	AllowAnyTenant bool
+
+	// HostedDomain, when set, requires Google's "hd" claim (the user's
+	// Google Workspace domain) to equal it, and suggests it at sign-in.
+	HostedDomain string
 
 	// SigningAlgs is the allow-list of ID token signature algorithms.
 	// Default: those the provider advertises that are also in
@@ -240,6 +309,47 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginTimeout < 0 || c.LoginTimeout > time.Hour {
 		v.add("LoginTimeout", "use a value between 0 and 1h (0 means the default 10m)")
+	}
+	if c.ResponseType != "" && !slices.Contains(ResponseTypes, c.ResponseType) {
+		v.add("ResponseType", fmt.Sprintf("%q is not supported; use one of %q", c.ResponseType, ResponseTypes))
+	}
+	switch c.ResponseMode {
+	case "", "form_post", "fragment":
+	case "query":
+		if c.ResponseType != "" && c.ResponseType != "code" {
+			v.add("ResponseMode", "tokens must not travel in a query string; use form_post (or leave ResponseMode empty)")
+		}
+	default:
+		v.add("ResponseMode", fmt.Sprintf("%q is not supported; use query, form_post or fragment", c.ResponseMode))
+	}
+	switch c.ClientAuth {
+	case "", "client_secret_basic", "client_secret_post", "none":
+	case "private_key_jwt":
+		if c.ClientKey == nil {
+			v.add("ClientKey", "set the private key that signs client assertions for private_key_jwt")
+		}
+	default:
+		v.add("ClientAuth", fmt.Sprintf("%q is not supported; use client_secret_basic, client_secret_post, private_key_jwt or none", c.ClientAuth))
+	}
+	if (c.ClientAuth == "client_secret_basic" || c.ClientAuth == "client_secret_post") && c.ClientSecret == "" {
+		v.add("ClientSecret", "set the client secret, or choose another ClientAuth")
+	}
+	if c.MaxAge < 0 {
+		v.add("MaxAge", "use a positive duration, or 0 to not send max_age")
+	}
+	if c.RequireACR && len(c.ACRValues) == 0 {
+		v.add("ACRValues", "list the acceptable acr values when RequireACR is set")
+	}
+	if len(c.ClaimsParameter) > 0 {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(c.ClaimsParameter, &obj) != nil {
+			v.add("ClaimsParameter", "must be a JSON object such as {\"id_token\":{\"acr\":{\"essential\":true}}}")
+		}
+	}
+	for k := range c.ExtraAuthParams {
+		if slices.Contains(reservedParams, k) {
+			v.add("ExtraAuthParams", fmt.Sprintf("%q is set by the library; remove it", k))
+		}
 	}
 	if c.HTTPTimeout < 0 {
 		v.add("HTTPTimeout", "use a positive duration (0 means the default 10s)")

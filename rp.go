@@ -198,9 +198,13 @@ var (
 	ErrInvalidLoginOption = errors.New("rp: invalid login option")
 )
 
+// ResponseTypes are the response types Config.ResponseType accepts.
+var ResponseTypes = []string{"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"}
+
 // reservedParams are set by the library and cannot come from Extra.
 var reservedParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "prompt", "login_hint", "response_mode", "request", "request_uri"}
+	"code_challenge", "code_challenge_method", "prompt", "login_hint", "response_mode", "request", "request_uri",
+	"max_age", "acr_values", "ui_locales", "claims", "client_secret", "client_assertion", "client_assertion_type"}
 
 // AuthURL starts a login: it creates state, nonce and a PKCE verifier, sets
 // the login's sealed transaction cookie on w, and returns the provider's
