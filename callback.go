@@ -76,7 +76,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	// RFC 9207: the iss parameter, on success and error responses alike,
 	// must name this provider; a provider that promises it must send it.
 	if iss, ok := params["iss"]; ok || r.md.AuthorizationResponseIssParameterSupported {
-		if !ok || iss[0] != r.md.Issuer {
+		if !ok || !r.issuers.checkResponseIss(iss[0]) {
 			return nil, ErrIssuerMismatch
 		}
 	}
@@ -87,28 +87,16 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 			URI:         sanitize(params.Get("error_uri")),
 		}
 	}
-	code := params.Get("code")
-	if code == "" {
-		return nil, ErrMissingCode
-	}
-	tok, err := r.exchange(req.Context(), code, tx.Verifier)
+	id, tokens, err := r.tokens(req.Context(), params, tx)
 	if err != nil {
 		return nil, err
 	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
-		return nil, ErrMissingIDToken
-	}
-	id, err := r.ids.verify(req.Context(), rawID, tx.Nonce)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkAccessTokenHash(id.token, tok.AccessToken); err != nil {
+	if err := r.checkLoginClaims(id.claims); err != nil {
 		return nil, err
 	}
 	var userinfo map[string]any
-	if r.needUserInfo(id.claims) {
-		userinfo, err = r.userInfo(req.Context(), tok.AccessToken, id.token.Subject)
+	if tokens.AccessToken != "" && r.needUserInfo(id.claims) {
+		userinfo, err = r.userInfo(req.Context(), string(tokens.AccessToken), id.token.Subject)
 		if err != nil {
 			return nil, err
 		}
@@ -124,17 +112,11 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 		}
 	}
 	return &Result{
-		Claims: claims,
-		User:   user,
-		Tokens: Tokens{
-			IDToken:      Secret(rawID),
-			AccessToken:  Secret(tok.AccessToken),
-			RefreshToken: Secret(tok.RefreshToken),
-			TokenType:    tok.TokenType,
-			Expiry:       r.tokenExpiry(tok),
-		},
+		Claims:   claims,
+		User:     user,
+		Tokens:   *tokens,
 		ReturnTo: tx.ReturnTo,
-	}, nil
+}, nil
 }
 
 // responseParams reads the authorization response: the query of a GET, or
@@ -147,6 +129,9 @@ func responseParams(w http.ResponseWriter, req *http.Request) (url.Values, error
 		q, err := url.ParseQuery(req.URL.RawQuery)
 		if err != nil {
 			return nil, ErrMalformedResponse
+		}
+		if q.Has("access_token") || q.Has("id_token") {
+			return nil, ErrTokensInQuery
 		}
 		params = q
 	case http.MethodPost:
@@ -168,7 +153,7 @@ func responseParams(w http.ResponseWriter, req *http.Request) (url.Values, error
 
 // exchange trades the code for tokens at the token endpoint.
 func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.client)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
 	var opts []oauth2.AuthCodeOption
 	if verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(verifier))

@@ -164,9 +164,3 @@ func discover(ctx context.Context, client *http.Client, u, authority string) (*P
 	}
 	return &md, nil
 }
-
-// sameIssuer reports whether a discovery document's issuer matches the
-// configured authority: equal, or equal but for one trailing slash.
-func sameIssuer(doc, authority string) bool {
-	return doc == authority || doc+"/" == authority || doc == authority+"/"
-}

@@ -51,6 +51,9 @@ var (
 	ErrMissingIDToken = errors.New("rp: token response has no id_token")
 	// ErrUserInfo: the userinfo endpoint could not be read.
 	ErrUserInfo = errors.New("rp: userinfo request failed")
+	// ErrTokensInQuery: a GET authorization response carries tokens in its
+	// query string, where they leak into logs and Referer headers.
+	ErrTokensInQuery = errors.New("rp: authorization response carries tokens in the query string")
 	// ErrUserInfoSubjectMismatch: userinfo describes another user than the
 	// ID token.
 	ErrUserInfoSubjectMismatch = errors.New("rp: userinfo sub differs from the ID token's sub")
@@ -71,6 +74,11 @@ var (
 	ErrIDTokenMissingClaim   = errors.New("rp: ID token lacks a required claim")
 	ErrNonceMismatch         = errors.New("rp: ID token nonce does not match the login's nonce")
 	ErrAccessTokenHash       = errors.New("rp: ID token at_hash does not match the access token")
+	ErrCodeHash              = errors.New("rp: ID token c_hash does not match the code")
+	ErrIDTokenAuthTime       = errors.New("rp: ID token auth_time missing or older than max_age")
+	ErrIDTokenACR            = errors.New("rp: ID token acr is not one of the requested acr_values")
+	ErrTenantNotAllowed      = errors.New("rp: ID token issued for a tenant that is not allowed")
+	ErrHostedDomain          = errors.New("rp: ID token hd is not the configured hosted domain")
 )
 
 // IDTokenError is an ID token rejection.

@@ -2,7 +2,10 @@ package rp
 
 import (
 	"slices"
+	"strconv"
 	"strings"
+
+	"golang.org/x/oauth2"
 )
 
 // responseType is the configured response type, "code" by default.
@@ -50,4 +53,43 @@ func (c *Config) clientAuth(md *ProviderMetadata) string {
 // ("code", "id_token" or "token").
 func responseTypeHas(responseType, part string) bool {
 	return slices.Contains(strings.Fields(responseType), part)
+}
+
+// authParams are the authorization request parameters every login of c
+// sends, beyond client_id, redirect_uri, scope, state, nonce and PKCE.
+func authParams(c *Config) []oauth2.AuthCodeOption {
+	var p []oauth2.AuthCodeOption
+	set := func(k, v string) { p = append(p, oauth2.SetAuthURLParam(k, v)) }
+	rt := c.responseType()
+	set("response_type", rt)
+	// OAuth 2.0 Multiple Response Types: the default mode is query for
+	// "code" and fragment for every type that returns a token.
+	specDefault := "fragment"
+	if rt == "code" {
+		specDefault = "query"
+	}
+	if mode := c.responseMode(); mode != specDefault {
+		set("response_mode", mode)
+	}
+	if c.MaxAge > 0 {
+		set("max_age", strconv.FormatInt(int64(c.MaxAge.Seconds()), 10))
+	}
+	if len(c.ACRValues) > 0 {
+		set("acr_values", strings.Join(c.ACRValues, " "))
+	}
+	if len(c.UILocales) > 0 {
+		set("ui_locales", strings.Join(c.UILocales, " "))
+	}
+	if len(c.ClaimsParameter) > 0 {
+		set("claims", string(c.ClaimsParameter))
+	}
+	if c.HostedDomain != "" {
+		set("hd", c.HostedDomain)
+	}
+	for k, vs := range c.ExtraAuthParams {
+		if len(vs) > 0 {
+			set(k, vs[0])
+		}
+	}
+	return p
 }

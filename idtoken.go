@@ -26,7 +26,8 @@ var SupportedSigningAlgs = []string{
 // caller (iat, nbf with the configured skew, azp, extra audiences, sub,
 // nonce) and turns every failure into an *IDTokenError of the right kind.
 type idTokenVerifier struct {
-	issuer   string
+	issuer   string // exact issuer, or an Entra template
+	policy   issuerPolicy
 	clientID string
 	algs     []string
 	skew     time.Duration
@@ -34,11 +35,14 @@ type idTokenVerifier struct {
 	verifier *oidc.IDTokenVerifier
 }
 
-func newIDTokenVerifier(issuer, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {
-	v := &idTokenVerifier{issuer: issuer, clientID: clientID, algs: algs, skew: skew, now: now}
-	v.verifier = oidc.NewVerifier(issuer, keys, &oidc.Config{
+func newIDTokenVerifier(policy issuerPolicy, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {
+	v := &idTokenVerifier{issuer: policy.issuer, policy: policy, clientID: clientID, algs: algs, skew: skew, now: now}
+	v.verifier = oidc.NewVerifier(policy.issuer, keys, &oidc.Config{
 		ClientID:             clientID,
 		SupportedSigningAlgs: algs,
+		// The issuer is checked by issuerPolicy, which also knows Entra's
+		// tenant templates.
+		SkipIssuerCheck: true,
 		// exp is checked against a clock set back by the skew, which
 		// allows a token to be used up to skew after its expiry.
 		Now: func() time.Time { return v.now().Add(-v.skew) },
@@ -69,16 +73,25 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verif
 	return id, nil
 }
 
-// verifyRefreshed checks an ID token from a refresh: everything verify
-// checks but the nonce (OpenID Connect Core 12.2), and that it describes
-// the same subject as the sign-in.
-func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw, subject string) (*verifiedIDToken, error) {
+// verifyRefreshed checks an ID token from a refresh (OpenID Connect Core
+// 12.2): everything verify checks, the same iss and sub as the sign-in's
+// claims, and a nonce, when present, equal to the sign-in's (Entra repeats
+// it; others leave it out).
+func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw string, original map[string]any) (*verifiedIDToken, error) {
 	id, err := v.verifyToken(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
-	if id.token.Subject != subject {
+	if iss, _ := original["iss"].(string); id.token.Issuer != iss {
+		return nil, idTokenError(ErrIDTokenIssuer, nil, "the refreshed ID token's iss %q differs from the sign-in's %q", id.token.Issuer, iss)
+	}
+	if sub, _ := original["sub"].(string); id.token.Subject != sub {
 		return nil, idTokenError(ErrIDTokenMissingClaim, nil, "the refreshed ID token is for another subject")
+	}
+	if nonce, ok := id.claims["nonce"].(string); ok {
+		if orig, _ := original["nonce"].(string); subtle.ConstantTimeCompare([]byte(nonce), []byte(orig)) != 1 {
+			return nil, idTokenError(ErrNonceMismatch, nil, "the refreshed ID token's nonce differs from the sign-in's")
+		}
 	}
 	return id, nil
 }
@@ -103,6 +116,9 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string) (*verifie
 // checkClaims checks what go-oidc does not: sub, iat, nbf, azp and that
 // the client is the only audience or the azp.
 func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) error {
+	if err := v.policy.check(tok.Issuer, claims); err != nil {
+		return err
+	}
 	if sub, _ := claims["sub"].(string); sub == "" {
 		return idTokenError(ErrIDTokenMissingClaim, nil, "sub is missing or not a string")
 	}
@@ -160,14 +176,10 @@ func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error
 	}
 	// The signature verified; a claim check failed.
 	var c struct {
-		Issuer   string          `json:"iss"`
 		Audience json.RawMessage `json:"aud"`
 	}
 	if json.Unmarshal(probe.payload, &c) != nil {
 		return idTokenError(ErrIDTokenMalformed, err, "claims are not valid JSON")
-	}
-	if c.Issuer != v.issuer {
-		return idTokenError(ErrIDTokenIssuer, nil, "iss is %q, expected %q", c.Issuer, v.issuer)
 	}
 	var one string
 	var many []string

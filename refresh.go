@@ -3,7 +3,6 @@ package rp
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -12,8 +11,8 @@ import (
 
 // refreshTokens trades a refresh token for new tokens. A new ID token, when
 // the provider sends one, is verified and must name subject.
-func (r *RP) refreshTokens(ctx context.Context, refreshToken, subject string) (*oauth2.Token, *verifiedIDToken, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.client)
+func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original map[string]any) (*oauth2.Token, *verifiedIDToken, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
 	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		return nil, nil, tokenError(err)
@@ -22,7 +21,7 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken, subject string) (*
 	if rawID == "" {
 		return tok, nil, nil
 	}
-	id, err := r.ids.verifyRefreshed(ctx, rawID, subject)
+	id, err := r.ids.verifyRefreshed(ctx, rawID, original)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,17 +103,14 @@ func (w *Web) doRefresh(ctx context.Context, data *sessionData) (*sessionData, e
 	if !ok {
 		return nil, ErrUnknownUser
 	}
-	var subject string
+	original := map[string]any{}
 	if len(data.Claims) > 0 {
-		var c struct {
-			Sub string `json:"sub"`
-		}
-		if err := json.Unmarshal(data.Claims, &c); err != nil {
+		var err error
+		if original, err = decodeClaims(data.Claims); err != nil {
 			return nil, err
 		}
-		subject = c.Sub
 	}
-	tok, id, err := p.RP.refreshTokens(ctx, data.RefreshToken, subject)
+	tok, id, err := p.RP.refreshTokens(ctx, data.RefreshToken, original)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +124,10 @@ func (w *Web) doRefresh(ctx context.Context, data *sessionData) (*sessionData, e
 	if id != nil {
 		rawID, _ := tok.Extra("id_token").(string)
 		next.IDToken = rawID
-		merged, err := decodeClaims(data.Claims)
-		if err != nil {
-			return nil, err
-		}
 		for k, v := range id.claims {
-			merged[k] = v
+			original[k] = v
 		}
-		next.Claims = newClaims(merged, nil).raw()
+		next.Claims = newClaims(original, nil).raw()
 	}
 	return &next, nil
 }

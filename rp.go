@@ -38,7 +38,10 @@ type RP struct {
 	md            ProviderMetadata
 	client        *http.Client
 	oauth         oauth2.Config
+	tokenClient   *http.Client // r.client, adding client assertions for private_key_jwt
+	authParams    []oauth2.AuthCodeOption
 	keys          *keySet
+	issuers       issuerPolicy
 	ids           *idTokenVerifier
 	sealer        *seal.Sealer
 	used          *replay.Cache
@@ -116,18 +119,31 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.keys = newKeySet(r.client, md.JWKSURI)
-	r.ids = newIDTokenVerifier(md.Issuer, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
+	if err := tenantConfigProblem(md.Issuer, &cfg); err != nil {
+		return nil, err
+	}
+	r.issuers = issuerPolicy{issuer: md.Issuer, allowedTenants: slices.Clone(cfg.AllowedTenants), anyTenant: cfg.AllowAnyTenant}
+	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
+	method := cfg.clientAuth(md)
+	secret := string(cfg.ClientSecret)
+	if method == "none" || method == "private_key_jwt" {
+		secret = ""
+	}
 	r.oauth = oauth2.Config{
 		ClientID:     cfg.ClientID,
-		ClientSecret: string(cfg.ClientSecret),
+		ClientSecret: secret,
 		RedirectURL:  cfg.RedirectURL,
 		Scopes:       cfg.Scopes,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   md.AuthorizationEndpoint,
 			TokenURL:  md.TokenEndpoint,
-			AuthStyle: authStyle(cfg.ClientSecret, md.TokenEndpointAuthMethodsSupported),
+			AuthStyle: oauthAuthStyle(method),
 		},
 	}
+	if r.tokenClient, err = tokenClient(r.client, &cfg, method, md.TokenEndpoint); err != nil {
+		return nil, err
+	}
+	r.authParams = authParams(&cfg)
 	r.log.Debug("rp: provider ready", "issuer", md.Issuer, "signing_algs", algs)
 	return r, nil
 }
@@ -152,19 +168,6 @@ func signingAlgs(configured, advertised []string) ([]string, error) {
 			Message: fmt.Sprintf("the provider signs ID tokens only with %v, none of which is safe to accept; configure it to use RS256 or ES256", advertised)}}}
 	}
 	return algs, nil
-}
-
-// authStyle picks how the client authenticates at the token endpoint:
-// HTTP Basic (client_secret_basic) unless the provider supports only
-// client_secret_post; public clients send client_id in the form.
-func authStyle(secret Secret, methods []string) oauth2.AuthStyle {
-	if secret == "" {
-		return oauth2.AuthStyleInParams
-	}
-	if len(methods) > 0 && !slices.Contains(methods, "client_secret_basic") && slices.Contains(methods, "client_secret_post") {
-		return oauth2.AuthStyleInParams
-	}
-	return oauth2.AuthStyleInHeader
 }
 
 // Metadata returns the provider's metadata as loaded by New.
@@ -242,7 +245,8 @@ func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
 		Expiry:   r.now().Add(r.cfg.LoginTimeout).Unix(),
 	}
 	params = append(params, oauth2.SetAuthURLParam("nonce", tx.Nonce))
-	if !r.cfg.DisablePKCE {
+	params = append(params, r.authParams...)
+	if !r.cfg.DisablePKCE && responseTypeHas(r.cfg.responseType(), "code") {
 		tx.Verifier = oauth2.GenerateVerifier()
 		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))
 	}

@@ -41,6 +41,17 @@ func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
+	if r.cfg.responseMode() == "form_post" {
+		// The provider's form POST is a cross-site request, on which
+		// browsers send only SameSite=None cookies, and those only with
+		// Secure. On plain-http loopback the attribute is left out, which
+		// browsers treat as Lax but still send on a top-level POST made
+		// soon after the cookie was set.
+		c.SameSite = http.SameSiteNoneMode
+		if !r.secureCookies {
+			c.SameSite = http.SameSiteDefaultMode
+		}
+	}
 	if tx == nil {
 		c.MaxAge = -1
 		return c

@@ -253,6 +253,9 @@ func (w *Web) callbackHandler(p *Provider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
 		rw.Header().Set("Referrer-Policy", "no-referrer")
+		if p.RP.RelayFragment(rw, r) {
+			return
+		}
 		res, err := p.RP.Callback(rw, r)
 		if err != nil {
 			w.fail(rw, r, statusFor(err), err)
