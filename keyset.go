@@ -2,42 +2,283 @@ package rp
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
+// Key set caching bounds.
+const (
+	// keyRefetchCooldown is the least time between two fetches of the
+	// provider's keys: a token with an unknown kid refetches at most once
+	// per cooldown, however many such tokens arrive.
+	keyRefetchCooldown = time.Minute
+	// keyCacheDefault is how long keys are used without a refetch when the
+	// provider sends no Cache-Control max-age; keyCacheMin and keyCacheMax
+	// bound the max-age it sends.
+	keyCacheDefault = time.Hour
+	keyCacheMin     = 5 * time.Minute
+	keyCacheMax     = 24 * time.Hour
+)
+
+// errNoKey reports that no key of the provider verifies a signature.
+var errNoKey = errors.New("no key of the provider verifies the signature")
+
 // keySet is the library's single point of access to the provider's signing
-// keys. Every signature check goes through VerifySignature, so caching and
-// refetch policy live here and nowhere else.
+// keys; every signature check goes through VerifySignature (an oidc.KeySet
+// that go-oidc's verifier calls). It caches the JWKS, honours Cache-Control
+// max-age within bounds, refetches on an unknown kid at most once per
+// cooldown with concurrent callers sharing one fetch, keeps the last good
+// keys when the provider is unreachable, and tries only keys whose type,
+// curve, use, alg and kid fit the token's header.
 type keySet struct {
-	remote *oidc.RemoteKeySet
+	url    string
+	client *http.Client
+	now    func() time.Time
+
+	mu          sync.Mutex
+	keys        []jose.JSONWebKey
+	expires     time.Time // when the cached keys should be refetched
+	lastAttempt time.Time // when the last fetch started
+	lastRefetch time.Time // when an unknown key last caused a fetch
+	inflight    *keyFetch
+	lastErr     error
+}
+
+type keyFetch struct {
+	done chan struct{}
+	err  error
 }
 
 // newKeySet returns a key set fetched from jwksURL with client, which must
 // be size- and time-limited.
 func newKeySet(client *http.Client, jwksURL string) *keySet {
-	ctx := oidc.ClientContext(context.Background(), client)
-	return &keySet{remote: oidc.NewRemoteKeySet(ctx, jwksURL)}
+	return &keySet{url: jwksURL, client: client, now: time.Now}
 }
 
-// sigProbe records the outcome of the signature check inside a go-oidc
-// verification, so a failure can be attributed to the right cause.
 type sigProbe struct {
 	reached bool
 	payload []byte
 	err     error
 }
 
+// sigProbeKey carries a *sigProbe through go-oidc's verifier, so a failure
+// can be attributed to the signature rather than the claims.
 type sigProbeKey struct{}
 
-// VerifySignature implements oidc.KeySet: it verifies the JWS signature of
-// jwt with the provider's keys (refetching them on an unknown key) and
-// returns the verified payload.
+// VerifySignature implements oidc.KeySet: it verifies the compact JWS jwt
+// with the provider's keys and returns the verified payload.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.remote.VerifySignature(ctx, jwt)
+	payload, err := k.verify(ctx, jwt)
 	if p, ok := ctx.Value(sigProbeKey{}).(*sigProbe); ok {
 		p.reached, p.payload, p.err = true, payload, err
 	}
 	return payload, err
+}
+
+func (k *keySet) verify(ctx context.Context, raw string) ([]byte, error) {
+	algs := make([]jose.SignatureAlgorithm, len(SupportedSigningAlgs))
+	for i, a := range SupportedSigningAlgs {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil {
+		return nil, fmt.Errorf("malformed JWS: %w", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("the JWS must have exactly one signature")
+	}
+	h := jws.Signatures[0].Header
+	keys, due := k.cached()
+	if due {
+		keys = k.refresh(ctx)
+	}
+	if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
+		return payload, nil
+	}
+	// An unknown or rotated key: look again, at most once per cooldown.
+	if k.mayRefetch() {
+		keys = k.refresh(ctx)
+		if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
+			return payload, nil
+		}
+	}
+	k.mu.Lock()
+	lastErr := k.lastErr
+	k.mu.Unlock()
+	if len(keys) == 0 && lastErr != nil {
+		return nil, fmt.Errorf("%w: fetching %s failed: %v", errNoKey, k.url, lastErr)
+	}
+	if h.KeyID != "" {
+		return nil, fmt.Errorf("%w (kid %q, alg %s)", errNoKey, h.KeyID, h.Algorithm)
+	}
+	return nil, fmt.Errorf("%w (no kid, alg %s)", errNoKey, h.Algorithm)
+}
+
+// cached returns the cached keys and whether they are due for a refetch.
+func (k *keySet) cached() ([]jose.JSONWebKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	due := (k.keys == nil || !now.Before(k.expires)) && now.Sub(k.lastAttempt) >= keyRefetchCooldown
+	if k.keys == nil && k.lastAttempt.IsZero() {
+		due = true
+	}
+	return k.keys, due
+}
+
+// mayRefetch reports whether an unknown key may cause a fetch now: when no
+// unknown key did within the cooldown (or one is running, to share it).
+// Fetches for the cache's expiry do not count, so a key rotated just after
+// such a fetch is still found.
+func (k *keySet) mayRefetch() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.inflight != nil {
+		return true
+	}
+	now := k.now()
+	if !k.lastRefetch.IsZero() && now.Sub(k.lastRefetch) < keyRefetchCooldown {
+		return false
+	}
+	k.lastRefetch = now
+	return true
+}
+
+// refresh fetches the keys, or waits for a fetch already running, and
+// returns the keys it leaves cached (the last good ones if it failed).
+func (k *keySet) refresh(ctx context.Context) []jose.JSONWebKey {
+	k.mu.Lock()
+	f := k.inflight
+	if f == nil {
+		f = &keyFetch{done: make(chan struct{})}
+		k.inflight = f
+		k.lastAttempt = k.now()
+		k.mu.Unlock()
+		keys, maxAge, err := k.fetch(context.WithoutCancel(ctx))
+		k.mu.Lock()
+		if err == nil {
+			k.keys = keys
+			k.expires = k.now().Add(maxAge)
+		}
+		k.lastErr = err
+		k.inflight = nil
+		f.err = err
+		close(f.done)
+		keys = k.keys
+		k.mu.Unlock()
+		return keys
+	}
+	k.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys
+}
+
+// fetch reads the JWKS. Keys the library cannot use (unknown types or
+// curves, private or symmetric keys, encryption keys) are skipped, not
+// fatal.
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("the server answered %s", resp.Status)
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, 0, fmt.Errorf("not a JSON Web Key Set: %v", err)
+	}
+	var keys []jose.JSONWebKey
+	for _, raw := range set.Keys {
+		var key jose.JSONWebKey
+		if json.Unmarshal(raw, &key) != nil || !key.Valid() || !key.IsPublic() || (key.Use != "" && key.Use != "sig") {
+			continue
+		}
+		keys = append(keys, key)
+	}
+	if keys == nil {
+		keys = []jose.JSONWebKey{}
+	}
+	return keys, cacheLifetime(resp.Header.Get("Cache-Control")), nil
+}
+
+// cacheLifetime reads max-age from a Cache-Control header, bounded.
+func cacheLifetime(cc string) time.Duration {
+	for part := range strings.SplitSeq(cc, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if !strings.EqualFold(name, "max-age") {
+			continue
+		}
+		secs, err := strconv.Atoi(strings.Trim(value, `"`))
+		if err != nil || secs < 0 {
+			break
+		}
+		return min(max(time.Duration(secs)*time.Second, keyCacheMin), keyCacheMax)
+	}
+	return keyCacheDefault
+}
+
+// verifyWith verifies jws with the keys that fit its header: kid equal when
+// the token names one, use "sig" or unset, alg equal or unset, and a key
+// type and curve that the algorithm uses.
+func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid, alg string) ([]byte, bool) {
+	for _, key := range keys {
+		if (kid != "" && key.KeyID != kid) || (key.Algorithm != "" && key.Algorithm != alg) || !publicKeyFits(key.Key, alg) {
+			continue
+		}
+		if payload, err := jws.Verify(key.Key); err == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
+// publicKeyFits reports whether a public key can check signatures of alg.
+func publicKeyFits(key any, alg string) bool {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		switch alg {
+		case "ES256":
+			return k.Curve == elliptic.P256()
+		case "ES384":
+			return k.Curve == elliptic.P384()
+		case "ES512":
+			return k.Curve == elliptic.P521()
+		}
+	case ed25519.PublicKey:
+		return alg == "EdDSA"
+	}
+	return false
 }
