@@ -1,11 +1,13 @@
 package rptest
 
 import (
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,6 +19,7 @@ type authCode struct {
 	sub         string
 	nonce       string
 	scope       string
+	acr         string // the first acr_values entry; "" when none
 	challenge   string // PKCE code_challenge; "" when none was sent
 	method      string // "S256" or "plain"
 	authTime    time.Time
@@ -29,12 +32,14 @@ type authCode struct {
 var authorizeParams = []string{
 	"response_type", "scope", "state", "nonce", "code_challenge",
 	"code_challenge_method", "login_hint", "response_mode", "prompt",
+	"max_age", "acr_values", "ui_locales", "claims", "display", "id_token_hint",
 }
 
-// handleAuthorize implements the authorization endpoint for the code flow.
-// Errors about client_id or redirect_uri are answered with a 400 page, as
-// RFC 6749 section 4.1.2.1 requires; every other error is sent back to the
-// client's redirect_uri.
+// handleAuthorize implements the authorization endpoint for the code,
+// implicit and hybrid flows. Errors about client_id or redirect_uri are
+// answered with a 400 page, as RFC 6749 section 4.1.2.1 requires; every
+// other error is sent back to the client's redirect_uri, in the requested
+// response mode when it is valid, else in the response type's default.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
 		return
@@ -44,6 +49,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeErrorPage(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
+	s.recordAuthorizeParams(params)
 	if n := repeatedParam(params, "client_id", "redirect_uri"); n != "" {
 		writeErrorPage(w, http.StatusBadRequest, "invalid_request", n+" repeated")
 		return
@@ -72,29 +78,28 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 
 	// From here on, errors go back to the client.
 	f := s.currentFaults()
-	resp := authzResponder{s: s, w: w, redirect: redirect, state: params.Get("state"), faults: f}
+	rt, rtOK := parseResponseType(params.Get("response_type"))
+	mode, modeProblem := rt.responseMode(params.Get("response_mode"))
+	resp := authzResponder{s: s, w: w, redirect: redirect, state: params.Get("state"), faults: f, mode: mode}
 	if n := repeatedParam(params, authorizeParams...); n != "" {
 		resp.fail("invalid_request", n+" repeated")
 		return
 	}
-	switch mode := params.Get("response_mode"); mode {
-	case "", "query", "fragment", "form_post":
-		resp.mode = mode
-	default:
-		resp.fail("invalid_request", "unsupported response_mode")
+	if modeProblem != "" {
+		resp.fail("invalid_request", modeProblem)
 		return
 	}
 	if f.AuthorizeError != "" {
 		resp.fail(f.AuthorizeError, f.AuthorizeErrorDescription)
 		return
 	}
-	switch rt := params.Get("response_type"); rt {
-	case "code":
-	case "":
+	switch {
+	case params.Get("response_type") == "":
 		resp.fail("invalid_request", "missing response_type")
 		return
-	default:
-		resp.fail("unsupported_response_type", "only response_type=code is supported")
+	case !rtOK:
+		resp.fail("unsupported_response_type",
+			"response_type must be code, id_token, id_token token, code id_token, code token or code id_token token")
 		return
 	}
 	scope := params.Get("scope")
@@ -102,15 +107,27 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		resp.fail("invalid_scope", "scope must include openid")
 		return
 	}
-	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
-	if msg := checkChallenge(challenge, method); msg != "" {
+	nonce := params.Get("nonce")
+	if rt.idToken && nonce == "" {
+		resp.fail("invalid_request", "nonce is required when the ID token is returned from the authorization endpoint")
+		return
+	}
+	maxAge, msg := parseMaxAge(params)
+	if msg == "" {
+		msg = checkClaimsParam(params)
+	}
+	if msg == "" {
+		msg = checkChallenge(params.Get("code_challenge"), params.Get("code_challenge_method"))
+	}
+	if msg != "" {
 		resp.fail("invalid_request", msg)
 		return
 	}
+	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
 	if challenge != "" && method == "" {
 		method = "plain" // RFC 7636 section 4.3
 	}
-	if s.public && challenge == "" {
+	if s.public && rt.code && challenge == "" {
 		resp.fail("invalid_request", "public clients must send code_challenge (PKCE)")
 		return
 	}
@@ -126,26 +143,100 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := s.now()
-	code := randomString(32)
-	s.mu.Lock()
-	for k, c := range s.codes {
-		if now.After(c.expires.Add(codeTTL)) {
-			delete(s.codes, k)
-		}
+	prompt := params.Get("prompt")
+	authTime, ok := s.signIn(sub, now, reauth{
+		fresh:  hasScope(prompt, "login") || (s.loginPage && r.PostForm.Get(chosenUserParam) != ""),
+		maxAge: maxAge,
+		silent: hasScope(prompt, "none"),
+	})
+	if !ok {
+		resp.fail("login_required", "the user must sign in again")
+		return
 	}
-	s.codes[code] = &authCode{
-		clientID:    s.clientID,
+	var acr string
+	if values := strings.Fields(params.Get("acr_values")); len(values) > 0 {
+		acr = values[0]
+	}
+	issued := authorization{
+		rt:          rt,
 		redirectURI: rawRedirect,
 		sub:         sub,
-		nonce:       params.Get("nonce"),
+		nonce:       nonce,
 		scope:       scope,
+		acr:         acr,
 		challenge:   challenge,
 		method:      method,
-		authTime:    now,
-		expires:     now.Add(codeTTL),
+		authTime:    authTime,
 	}
-	s.mu.Unlock()
-	resp.send(url.Values{"code": {code}})
+	v, err := s.issueAuthorization(issued, now, f)
+	if err != nil {
+		resp.fail("server_error", err.Error())
+		return
+	}
+	resp.send(v)
+}
+
+// parseMaxAge returns the max_age of an authorization request in seconds,
+// or -1 when it has none, and a description of what is wrong, or "".
+func parseMaxAge(params url.Values) (int64, string) {
+	raw, ok := params["max_age"]
+	if !ok {
+		return -1, ""
+	}
+	n, err := strconv.ParseInt(raw[0], 10, 64)
+	if err != nil || n < 0 {
+		return -1, "max_age must be a non-negative number of seconds"
+	}
+	return n, ""
+}
+
+// checkClaimsParam returns a description of what is wrong with the claims
+// parameter of an authorization request (OpenID Connect Core section
+// 5.5), which must be a JSON object when present, or "". The mock records
+// the parameter (see Server.LastAuthorizeParams) but does not act on it.
+func checkClaimsParam(params url.Values) string {
+	raw, ok := params["claims"]
+	if !ok {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw[0]), &obj); err != nil || obj == nil {
+		return "claims must be a JSON object"
+	}
+	return ""
+}
+
+// recordAuthorizeParams keeps a copy of params, without the login page's
+// own field, for LastAuthorizeParams.
+func (s *Server) recordAuthorizeParams(params url.Values) {
+	c := make(url.Values, len(params))
+	for k, vs := range params {
+		if k != chosenUserParam {
+			c[k] = slices.Clone(vs)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastAuthz = c
+}
+
+// LastAuthorizeParams returns the parameters of the last request to the
+// authorization endpoint whose parameters could be parsed, valid or not
+// (query and form body merged; the login page's own field left out), so
+// that a test can check what a relying party sent, e.g. ui_locales,
+// claims, max_age, prompt, acr_values, hd or domain_hint. It returns nil
+// before the first such request. The result is the caller's to change.
+func (s *Server) LastAuthorizeParams() url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastAuthz == nil {
+		return nil
+	}
+	c := make(url.Values, len(s.lastAuthz))
+	for k, vs := range s.lastAuthz {
+		c[k] = slices.Clone(vs)
+	}
+	return c
 }
 
 // checkChallenge validates the PKCE parameters of an authorization request
@@ -213,7 +304,7 @@ type authzResponder struct {
 	s        *Server
 	w        http.ResponseWriter
 	redirect *url.URL
-	mode     string // "", "query", "fragment" or "form_post"
+	mode     string // "query", "fragment" or "form_post"
 	state    string // the request's state
 	faults   Faults
 }
@@ -227,8 +318,8 @@ func (a authzResponder) fail(code, description string) {
 	a.send(v)
 }
 
-// send adds state and iss to v, as faults allow, and delivers v in the
-// response mode.
+// send adds state and iss (the issuer of the discovery document, before
+// faults) to v, as faults allow, and delivers v in the response mode.
 func (a authzResponder) send(v url.Values) {
 	state := a.state
 	if a.faults.ResponseState != nil {
@@ -238,7 +329,7 @@ func (a authzResponder) send(v url.Values) {
 		v.Set("state", state)
 	}
 	if !a.faults.OmitResponseIss {
-		iss := a.s.URL
+		iss := a.s.issuerID()
 		if a.faults.ResponseIss != "" {
 			iss = a.faults.ResponseIss
 		}

@@ -2,24 +2,24 @@ package rptest
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 )
 
 // standardClaims are the claims every ID token or userinfo answer may carry.
 var standardClaims = []string{
-	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "acr", "azp",
 }
 
-// discoveryDocument builds the OpenID Provider Metadata for f.
+// discoveryDocument builds the OpenID Provider Metadata for f. The issuer
+// is URL, or the Entra template under Config.EntraMultiTenant, and the
+// client authentication methods are those the token endpoint accepts.
 func (s *Server) discoveryDocument(f Faults) map[string]any {
-	issuer := s.URL
+	issuer := s.issuerID()
 	if f.DiscoveryIssuer != "" {
 		issuer = f.DiscoveryIssuer
 	}
-	authMethods := []string{"client_secret_basic", "client_secret_post"}
-	if s.public {
-		authMethods = append(authMethods, "none")
-	}
+	authMethods := s.authMethods()
 	doc := map[string]any{
 		"issuer":                 issuer,
 		"authorization_endpoint": s.URL + PathAuthorize,
@@ -39,6 +39,13 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 		"claims_supported":                               s.claimsSupported(),
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token", "implicit"},
 		"authorization_response_iss_parameter_supported": !f.OmitResponseIss,
+	}
+	if slices.Contains(authMethods, ClientAuthPrivateKeyJWT) {
+		algs := make([]string, len(assertionAlgs))
+		for i, a := range assertionAlgs {
+			algs[i] = string(a)
+		}
+		doc["token_endpoint_auth_signing_alg_values_supported"] = algs
 	}
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")

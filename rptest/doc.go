@@ -2,15 +2,36 @@
 // relying parties, the way net/http/httptest provides HTTP servers.
 //
 // A Server listens on a loopback address and implements discovery, a JWKS,
-// the authorization endpoint (authorization code flow, with PKCE and the
-// RFC 9207 iss response parameter), the token endpoint (authorization_code
-// and refresh_token grants, client_secret_basic, client_secret_post and, for
-// public clients, none), userinfo and RP-Initiated Logout. By default there
+// the authorization endpoint, the token endpoint (authorization_code and
+// refresh_token grants), userinfo and RP-Initiated Logout. By default there
 // is no login page: the authorization endpoint signs in the user named by
 // login_hint, or the default user, and redirects straight back to the
 // client. Config.LoginPage adds a page listing the users as buttons, for
 // trying a relying party out in a browser. Errors are
 // RFC 6749 error responses; no client input makes the server panic.
+//
+// The authorization endpoint supports every OpenID Connect response type:
+// "code", the implicit "id_token" and "id_token token", and the hybrid
+// "code id_token", "code token" and "code id_token token", with PKCE and
+// the RFC 9207 iss response parameter. Responses use response_mode query
+// (the default for code), fragment (the default when tokens are returned;
+// query is then refused) or form_post. An ID token returned from the
+// authorization endpoint requires a nonce in the request and carries
+// c_hash and at_hash for the code and access token returned with it; such
+// an access token is valid at the userinfo endpoint. The endpoint honours
+// max_age and prompt=login (see Server.SetAuthTime) and puts the first
+// acr_values entry in the ID token's acr; Server.LastAuthorizeParams shows
+// what the relying party sent.
+//
+// The token endpoint accepts client_secret_basic and client_secret_post
+// (and none for Config.PublicClient), or exactly one method chosen with
+// Config.ClientAuth, including private_key_jwt with the keys of
+// Config.ClientJWKS. Server.LastClientAuthMethod and
+// Server.LastClientAssertionHeader show how the client authenticated.
+//
+// Config.EntraMultiTenant imitates a Microsoft Entra ID multi-tenant
+// authority, whose issuer is a "{tenantid}" template and whose ID tokens
+// name the user's tenant.
 //
 // Faults make the provider misbehave on purpose (bad signatures, wrong
 // issuer or audience, expired tokens, missing parameters, error statuses...)

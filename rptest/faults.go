@@ -14,12 +14,18 @@ import (
 // Every XxxStatus fault answers that status with a JSON error body
 // {"error":"server_error",...}; a status outside 200..999 is sent as 500.
 //
-// ID token faults apply to every ID token the token endpoint issues, for the
-// authorization_code and refresh_token grants alike, in this order: the
-// protocol claims are built, then Issuer, Audience, Azp, Nonce, OmitNonce,
-// Expired, IssuedAt and ExtraIDTokenClaims change them, then AlgNone,
-// BadSignature and OmitKid decide how the token is signed. SignIDToken
-// ignores faults.
+// ID token faults apply to every ID token the provider issues: those of
+// the token endpoint, for the authorization_code and refresh_token grants
+// alike, and those the authorization endpoint returns in the front channel
+// (response types with id_token). They apply in this order: the protocol
+// claims are built, then Issuer, Audience, Azp, Nonce, OmitNonce, AtHash,
+// OmitAtHash, CHash, OmitCHash, AuthTime, OmitAuthTime, ACR, Expired,
+// IssuedAt and ExtraIDTokenClaims change them, then AlgNone, BadSignature
+// and OmitKid decide how the token is signed. SignIDToken ignores faults.
+//
+// Issuer, DiscoveryIssuer and ResponseIss are used as given, so they may
+// be any string, including an issuer without a scheme such as Google's
+// "accounts.google.com".
 type Faults struct {
 	// BadSignature signs the ID token with a key that is not in the JWKS,
 	// while the header still names the current kid, so the signature
@@ -51,6 +57,33 @@ type Faults struct {
 
 	// OmitNonce removes the nonce from the ID token. It wins over Nonce.
 	OmitNonce bool
+
+	// AtHash, if set, replaces the value of at_hash in every ID token that
+	// carries one (those issued together with an access token, at the
+	// authorization or the token endpoint).
+	AtHash string
+
+	// OmitAtHash removes at_hash from the ID token. It wins over AtHash.
+	OmitAtHash bool
+
+	// CHash, if set, replaces the value of c_hash in every ID token that
+	// carries one (front-channel ID tokens issued together with a code).
+	CHash string
+
+	// OmitCHash removes c_hash from the ID token. It wins over CHash.
+	OmitCHash bool
+
+	// AuthTime, if non-zero, is the ID token's auth_time instead of the
+	// time the user signed in.
+	AuthTime time.Time
+
+	// OmitAuthTime removes auth_time from the ID token, even when the
+	// authorization request had max_age. It wins over AuthTime.
+	OmitAuthTime bool
+
+	// ACR, if set, is the ID token's acr claim, whether or not the
+	// authorization request had acr_values.
+	ACR string
 
 	// Expired sets exp to now-1h and iat to now-2h.
 	Expired bool
@@ -165,6 +198,17 @@ func (f Faults) applyIDTokenClaims(claims map[string]any, now time.Time) {
 	if f.OmitNonce {
 		delete(claims, "nonce")
 	}
+	replaceOrOmit(claims, "at_hash", f.AtHash, f.OmitAtHash)
+	replaceOrOmit(claims, "c_hash", f.CHash, f.OmitCHash)
+	if !f.AuthTime.IsZero() {
+		claims["auth_time"] = f.AuthTime.Unix()
+	}
+	if f.OmitAuthTime {
+		delete(claims, "auth_time")
+	}
+	if f.ACR != "" {
+		claims["acr"] = f.ACR
+	}
 	if f.Expired {
 		claims["exp"] = now.Add(-time.Hour).Unix()
 		claims["iat"] = now.Add(-2 * time.Hour).Unix()
@@ -178,6 +222,20 @@ func (f Faults) applyIDTokenClaims(claims map[string]any, now time.Time) {
 		} else {
 			claims[k] = v
 		}
+	}
+}
+
+// replaceOrOmit removes claims[name] when omit is set, else replaces its
+// value with value when both are present.
+func replaceOrOmit(claims map[string]any, name, value string, omit bool) {
+	if _, ok := claims[name]; !ok {
+		return
+	}
+	switch {
+	case omit:
+		delete(claims, name)
+	case value != "":
+		claims[name] = value
 	}
 }
 

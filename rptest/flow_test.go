@@ -89,7 +89,8 @@ func TestAuthorizeRedirectErrors(t *testing.T) {
 		edit func(url.Values)
 		want string
 	}{
-		{"implicit", func(v url.Values) { v.Set("response_type", "id_token token") }, "unsupported_response_type"},
+		{"plain OAuth implicit", func(v url.Values) { v.Set("response_type", "token") }, "unsupported_response_type"},
+		{"unknown response_type", func(v url.Values) { v.Set("response_type", "code code") }, "unsupported_response_type"},
 		{"no response_type", func(v url.Values) { v.Del("response_type") }, "invalid_request"},
 		{"no openid", func(v url.Values) { v.Set("scope", "profile") }, "invalid_scope"},
 		{"method without challenge", func(v url.Values) { v.Del("code_challenge") }, "invalid_request"},

@@ -23,6 +23,8 @@ func TestHostileRequests(t *testing.T) {
 		{"token no content type", "POST", "/token", "", "", "grant_type=authorization_code"},
 		{"token bad content type", "POST", "/token", "text/plain; charset=\"unterminated", "", "x"},
 		{"token unknown client none", "POST", "/token", form, "", "client_id=other&grant_type=authorization_code"},
+		{"token assertion not accepted", "POST", "/token", form, "", "client_assertion_type=x&client_assertion=a.b.c&grant_type=authorization_code"},
+		{"token assertion and basic", "POST", "/token", form, "Basic dGVzdC1jbGllbnQ6dGVzdC1zZWNyZXQ=", "client_assertion=a.b.c&grant_type=authorization_code"},
 		{"userinfo basic", "GET", "/userinfo", "", "Basic dGVzdDp0ZXN0", ""},
 		{"userinfo empty bearer", "GET", "/userinfo", "", "Bearer ", ""},
 		{"userinfo put", "PUT", "/userinfo", "", "", ""},

@@ -10,7 +10,9 @@ type idTokenInput struct {
 	sub         string
 	nonce       string // "" means no nonce claim
 	authTime    time.Time
+	acr         string // the first acr_values entry; "" leaves the user's own acr claim, if any
 	accessToken string // for at_hash; "" means no at_hash
+	code        string // for c_hash; "" means no c_hash
 }
 
 // issueIDToken builds, fault-adjusts and signs an ID token. It fails only if
@@ -26,12 +28,15 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 			claims = map[string]any{}
 		}
 	}
-	claims["iss"] = s.URL
+	s.setIDTokenIssuer(claims)
 	claims["sub"] = in.sub
 	claims["aud"] = s.clientID
 	claims["exp"] = now.Add(s.tokenTTL).Unix()
 	claims["iat"] = now.Unix()
 	claims["auth_time"] = in.authTime.Unix()
+	if in.acr != "" {
+		claims["acr"] = in.acr
+	}
 	delete(claims, "nonce")
 	if in.nonce != "" {
 		claims["nonce"] = in.nonce
@@ -39,6 +44,10 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 	delete(claims, "at_hash")
 	if in.accessToken != "" {
 		claims["at_hash"] = hashHalf(key.alg, in.accessToken)
+	}
+	delete(claims, "c_hash")
+	if in.code != "" {
+		claims["c_hash"] = hashHalf(key.alg, in.code)
 	}
 	f.applyIDTokenClaims(claims, now)
 

@@ -37,7 +37,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 			writeErrorPage(w, http.StatusBadRequest, "invalid_request", "id_token_hint: "+err.Error())
 			return
 		}
-		if claims["iss"] != s.URL {
+		if !s.ownIssuer(claims["iss"]) {
 			writeErrorPage(w, http.StatusBadRequest, "invalid_request", "id_token_hint was not issued by this provider")
 			return
 		}

@@ -4,8 +4,13 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Default values used when the corresponding Config field is empty.
@@ -37,8 +42,25 @@ type Config struct {
 	// "none"). Such a client must use PKCE: an authorization request
 	// without code_challenge is answered with error=invalid_request.
 	// Credentials that a public client sends anyway are still checked
-	// against ClientSecret.
+	// against ClientSecret (unless ClientAuth restricts the methods).
 	PublicClient bool
+
+	// ClientAuth restricts client authentication at the token endpoint to
+	// one method: "client_secret_basic", "client_secret_post",
+	// "private_key_jwt" or "none" (see the ClientAuth constants). A token
+	// request that uses any other method is answered 401 invalid_client,
+	// and discovery's token_endpoint_auth_methods_supported lists only
+	// that method. "none" implies PublicClient. Empty (the default)
+	// accepts client_secret_basic and client_secret_post, plus none for a
+	// PublicClient. NewServer panics on any other value.
+	ClientAuth string
+
+	// ClientJWKS holds the client's public keys (RSA, EC or Ed25519) that
+	// verify its client assertions under private_key_jwt. NewServer panics
+	// if ClientAuth is "private_key_jwt" and ClientJWKS is nil or empty.
+	// The set is copied; private keys in it are reduced to their public
+	// halves.
+	ClientJWKS *jose.JSONWebKeySet
 
 	// RedirectURIs lists the allowed redirect_uri values, compared as exact
 	// strings. When empty, any absolute redirect_uri without a fragment is
@@ -50,8 +72,8 @@ type Config struct {
 	// other value.
 	SigningAlg string
 
-	// Now is the clock used for iat, exp, auth_time and code and token
-	// expiry. Default time.Now. It may be called from several goroutines
+	// Now is the clock used for iat, exp, auth_time, max_age, code and
+	// token expiry and the checks of client assertions. Default time.Now. It may be called from several goroutines
 	// at once.
 	Now func() time.Time
 
@@ -72,6 +94,19 @@ type Config struct {
 	// without one; prompt=none is answered with error=login_required. Off
 	// by default: every request is answered without a page.
 	LoginPage bool
+
+	// EntraMultiTenant imitates a Microsoft Entra ID multi-tenant
+	// authority ("common"): discovery's issuer is the template
+	// "<URL>/{tenantid}/v2.0", with the literal text "{tenantid}", and
+	// each ID token's iss is "<URL>/<tid>/v2.0", where tid is the user's
+	// Claims["tid"], a string, which is also sent as the tid claim. A
+	// user without such a tid gets no tid claim and the issuer
+	// "<URL>/common/v2.0". The endpoints stay where they are (discovery is
+	// still fetched from URL), and the authorization response's iss
+	// parameter is the template, the issuer of the discovery document.
+	// Faults.Issuer, Faults.DiscoveryIssuer and Faults.ExtraIDTokenClaims
+	// still override these values, e.g. to make tid and iss disagree.
+	EntraMultiTenant bool
 }
 
 // User is a test account at the provider.
@@ -81,9 +116,11 @@ type User struct {
 
 	// Claims are put into every ID token issued for the user and are also
 	// returned by the userinfo endpoint, e.g. "email", "email_verified",
-	// "preferred_username", "name", "groups". They never override the
-	// protocol claims (iss, sub, aud, exp, iat, auth_time, nonce, at_hash);
-	// use Faults.ExtraIDTokenClaims for that. Values must be encodable as
+	// "preferred_username", "name", "groups", or "tid" under
+	// Config.EntraMultiTenant. They never override the protocol claims
+	// (iss, sub, aud, exp, iat, auth_time, nonce, at_hash, c_hash, and acr
+	// when the request has acr_values); use Faults.ExtraIDTokenClaims for
+	// that. Values must be encodable as
 	// JSON, otherwise token requests fail with server_error.
 	Claims map[string]any
 
@@ -98,7 +135,9 @@ type User struct {
 // being served.
 type Server struct {
 	// URL is the issuer URL, e.g. "http://127.0.0.1:PORT", with no
-	// trailing slash. Every endpoint lives under it.
+	// trailing slash. Every endpoint lives under it. Under
+	// Config.EntraMultiTenant it is the authority the discovery document
+	// is fetched from, not the issuer.
 	URL string
 
 	ts *httptest.Server
@@ -111,6 +150,9 @@ type Server struct {
 	now          func() time.Time
 	tokenTTL     time.Duration
 	loginPage    bool
+	clientAuth   string             // Config.ClientAuth
+	clientJWKS   jose.JSONWebKeySet // public keys only
+	entra        bool               // Config.EntraMultiTenant
 
 	mu           sync.Mutex
 	users        map[string]User
@@ -122,6 +164,11 @@ type Server struct {
 	accessTokens map[string]*grant
 	refresh      map[string]*grant
 	counts       map[string]int
+	authTimes    map[string]time.Time // last sign-in per subject
+	lastAuthz    url.Values           // the last authorization request's parameters
+	seenJTIs     map[string]bool      // jti of every accepted client assertion
+	lastAssert   []byte               // JOSE header (JSON) of the last accepted client assertion
+	lastAuthUsed string               // client authentication method of the last successful token request
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -146,7 +193,8 @@ const (
 
 // NewServer starts a provider on 127.0.0.1 with httptest.NewServer and
 // returns it; call Close when done. Like httptest.NewServer it panics when
-// it cannot listen, and it also panics when cfg.SigningAlg is not supported,
+// it cannot listen, and it also panics when cfg.SigningAlg or
+// cfg.ClientAuth is not supported, when private_key_jwt has no ClientJWKS,
 // when a key cannot be generated or when a user has no Subject: these are
 // mistakes in the calling test, not conditions to handle.
 func NewServer(cfg Config) *Server {
@@ -159,11 +207,28 @@ func NewServer(cfg Config) *Server {
 		now:          cfg.Now,
 		tokenTTL:     cfg.TokenTTL,
 		loginPage:    cfg.LoginPage,
+		clientAuth:   cfg.ClientAuth,
+		entra:        cfg.EntraMultiTenant,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
 		refresh:      make(map[string]*grant),
 		counts:       make(map[string]int),
+		authTimes:    make(map[string]time.Time),
+		seenJTIs:     make(map[string]bool),
+	}
+	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
+		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +
+			" (want client_secret_basic, client_secret_post, private_key_jwt or none)")
+	}
+	if s.clientAuth == ClientAuthNone {
+		s.public = true
+	}
+	if cfg.ClientJWKS != nil {
+		s.clientJWKS = publicKeySet(*cfg.ClientJWKS)
+	}
+	if s.clientAuth == ClientAuthPrivateKeyJWT && len(s.clientJWKS.Keys) == 0 {
+		panic("rptest: ClientAuth private_key_jwt needs ClientJWKS with the client's public keys")
 	}
 	if s.clientID == "" {
 		s.clientID = DefaultClientID
@@ -216,7 +281,11 @@ func (s *Server) counted(name string, h http.HandlerFunc) http.HandlerFunc {
 // have completed. It is safe to call more than once.
 func (s *Server) Close() { s.ts.Close() }
 
-// Issuer returns the issuer identifier, which equals s.URL.
+// Issuer returns the issuer identifier, which equals s.URL: the URL a
+// relying party is configured with and fetches discovery from. Under
+// Config.EntraMultiTenant the discovery document names the template
+// "<URL>/{tenantid}/v2.0" as its issuer instead, and ID tokens the
+// tenant-specific issuer.
 func (s *Server) Issuer() string { return s.URL }
 
 // ClientID returns the client_id the provider accepts.

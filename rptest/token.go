@@ -12,6 +12,7 @@ type grant struct {
 	clientID string
 	sub      string
 	scope    string
+	acr      string // acr of the ID tokens; "" when the request had no acr_values
 	authTime time.Time
 	expires  time.Time // access tokens only
 	code     string    // the authorization code the grant descends from
@@ -30,12 +31,14 @@ type tokenResponse struct {
 // tokenParams are the single-valued parameters of a token request.
 var tokenParams = []string{
 	"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
-	"scope", "client_id", "client_secret",
+	"scope", "client_id", "client_secret", "client_assertion", "client_assertion_type",
 }
 
 // handleToken implements the token endpoint for the authorization_code and
 // refresh_token grants. Every successful response carries a refresh token;
-// refreshing rotates it (the old one stops working).
+// refreshing rotates it (the old one stops working). The client
+// authentication method of a successful request is recorded for
+// LastClientAuthMethod.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	f := s.currentFaults()
 	if f.TokenStatus != 0 {
@@ -54,31 +57,38 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", n+" repeated")
 		return
 	}
-	clientID, ok := s.authenticateClient(w, r, params)
+	clientID, method, ok := s.authenticateClient(w, r, params)
 	if !ok {
 		return
 	}
 	switch gt := params.Get("grant_type"); gt {
 	case "authorization_code":
-		s.exchangeCode(w, params, clientID, f)
+		ok = s.exchangeCode(w, params, clientID, f)
 	case "refresh_token":
-		s.refreshGrant(w, params, clientID, f)
+		ok = s.refreshGrant(w, params, clientID, f)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
+		ok = false
 	default:
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+		ok = false
+	}
+	if ok {
+		s.mu.Lock()
+		s.lastAuthUsed = method
+		s.mu.Unlock()
 	}
 }
 
 // exchangeCode redeems an authorization code. A code is burnt by the first
 // redemption attempt of the client it was issued to, successful or not;
 // presenting it again also revokes the tokens it produced (RFC 6749
-// section 4.1.2).
-func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID string, f Faults) {
+// section 4.1.2). It reports whether tokens were issued.
+func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
 	code := params.Get("code")
 	if code == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing code")
-		return
+		return false
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -105,12 +115,12 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 	if msg != "" {
 		s.mu.Unlock()
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msg)
-		return
+		return false
 	}
-	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, authTime: c.authTime, code: code}
+	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, code: code}
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
-	s.writeTokens(w, g, access, refresh, c.nonce, f)
+	return s.writeTokens(w, g, access, refresh, c.nonce, f)
 }
 
 // checkVerifier applies RFC 7636 section 4.6 to a code and the presented
@@ -130,12 +140,14 @@ func checkVerifier(c *authCode, verifier string) string {
 }
 
 // refreshGrant answers a refresh_token grant. A scope parameter may narrow,
-// never widen, the original scope. The ID token it returns has no nonce.
-func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID string, f Faults) {
+// never widen, the original scope. The ID token it returns has no nonce
+// and keeps the original auth_time and acr. It reports whether tokens were
+// issued.
+func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
 	rt := params.Get("refresh_token")
 	if rt == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing refresh_token")
-		return
+		return false
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -143,7 +155,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 	if old == nil || old.clientID != clientID {
 		s.mu.Unlock()
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "unknown or revoked refresh_token")
-		return
+		return false
 	}
 	g := *old
 	if scope, ok := params["scope"]; ok && strings.TrimSpace(scope[0]) != "" {
@@ -151,7 +163,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 			if !hasScope(old.scope, sc) {
 				s.mu.Unlock()
 				writeOAuthError(w, http.StatusBadRequest, "invalid_scope", "scope "+sc+" was not granted")
-				return
+				return false
 			}
 		}
 		g.scope = strings.Join(strings.Fields(scope[0]), " ")
@@ -159,7 +171,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 	delete(s.refresh, rt)
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
-	s.writeTokens(w, g, access, refresh, "", f)
+	return s.writeTokens(w, g, access, refresh, "", f)
 }
 
 // storeTokensLocked mints and records an access token and a refresh token
@@ -191,8 +203,10 @@ func (s *Server) revokeLocked(code string) {
 }
 
 // writeTokens answers a successful token response, with an ID token when
-// the scope has openid and Faults.OmitIDToken is not set.
-func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, nonce string, f Faults) {
+// the scope has openid and Faults.OmitIDToken is not set. It reports false
+// when the ID token could not be built and a server_error was sent
+// instead.
+func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, nonce string, f Faults) bool {
 	resp := tokenResponse{
 		AccessToken:  access,
 		TokenType:    "Bearer",
@@ -201,12 +215,13 @@ func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, no
 		Scope:        g.scope,
 	}
 	if !f.OmitIDToken && hasScope(g.scope, "openid") {
-		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, nonce: nonce, authTime: g.authTime, accessToken: access}, f)
+		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, nonce: nonce, authTime: g.authTime, acr: g.acr, accessToken: access}, f)
 		if err != nil {
 			writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
-			return
+			return false
 		}
 		resp.IDToken = idt
 	}
 	writeJSON(w, http.StatusOK, resp)
+	return true
 }
