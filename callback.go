@@ -116,7 +116,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 		User:     user,
 		Tokens:   *tokens,
 		ReturnTo: tx.ReturnTo,
-}, nil
+	}, nil
 }
 
 // responseParams reads the authorization response: the query of a GET, or

@@ -59,8 +59,12 @@ func (p *issuerPolicy) checkTenant(tid string) error {
 // checkResponseIss checks the RFC 9207 iss parameter of an authorization
 // response: the exact issuer, or for a template one with an allowed tenant.
 func (p *issuerPolicy) checkResponseIss(iss string) bool {
+	if iss == p.issuer {
+		// Also a template's literal text, which is its issuer identifier.
+		return true
+	}
 	if !p.isTemplate() {
-		return iss == p.issuer
+		return false
 	}
 	prefix, suffix, _ := strings.Cut(p.issuer, tenantPlaceholder)
 	tid, ok := strings.CutPrefix(iss, prefix)
