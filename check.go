@@ -1,0 +1,365 @@
+package rp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/oidcrp/rp/internal/netlimit"
+)
+
+// CheckStatus is the outcome of one Finding.
+type CheckStatus int
+
+// The statuses of a Finding, from good to bad.
+const (
+	CheckOK   CheckStatus = iota // nothing to change
+	CheckWarn                    // sign-in may work, but something deserves a look
+	CheckFail                    // sign-in fails or is unsafe until something is changed
+)
+
+// String returns "OK", "WARN" or "FAIL".
+func (s CheckStatus) String() string {
+	if s >= CheckOK && s <= CheckFail {
+		return [...]string{"OK", "WARN", "FAIL"}[s]
+	}
+	return fmt.Sprintf("CheckStatus(%d)", int(s))
+}
+
+// Finding is one result of Check.
+type Finding struct {
+	// Check is a short, stable identifier of what was checked: "config",
+	// "discovery", "issuer", "jwks", "signing_algs", "response_type",
+	// "response_mode", "scopes", "pkce", "client_auth", "redirect_url" or
+	// "client_secret". A check may give several findings.
+	Check string
+	// Status is the outcome.
+	Status CheckStatus
+	// Message says, in plain words for an administrator, what was found
+	// and, unless Status is CheckOK, what to change. It never contains the
+	// client secret or a token.
+	Message string
+}
+
+// CheckReport is the result of Check: its findings, in the order checked.
+type CheckReport struct {
+	// Findings are the results, in the order of the checks.
+	Findings []Finding
+
+	secret string // removed from String's output, whatever the findings say
+}
+
+// OK reports whether no finding has status CheckFail.
+func (r *CheckReport) OK() bool {
+	return !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Status == CheckFail })
+}
+
+// String formats the report one finding per line, with aligned columns:
+// status, check, message, as in "FAIL  issuer  the document's issuer is …".
+// The client secret given to Check never appears in it.
+func (r *CheckReport) String() string {
+	width := 0
+	for _, f := range r.Findings {
+		width = max(width, len(f.Check))
+	}
+	var b strings.Builder
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "%-4s  %-*s  %s\n", f.Status, width, f.Check, f.Message)
+	}
+	return redact(b.String(), r.secret)
+}
+
+// CheckOptions adjust Check.
+type CheckOptions struct {
+	// TryClientCredentials makes Check send a client_credentials token
+	// request, authenticated as the client would authenticate, to learn
+	// whether the provider accepts the client ID and secret. When the
+	// answer does not tell (for instance unsupported_grant_type, which some
+	// providers send before checking the secret), a second request with a
+	// deliberately wrong secret tells the two cases apart. The secret is
+	// never sent to a provider whose address or issuer failed a check. Off
+	// by default: some providers log or alert on such requests.
+	TryClientCredentials bool
+}
+
+// Check tests cfg against the provider without signing anyone in, like the
+// "Test settings" button of a settings page: it validates cfg, fetches the
+// discovery document and the signing keys as New would, and compares what
+// the provider supports with what cfg asks for. It never fails as a whole:
+// every problem, including an unreachable provider, is a Finding. ctx
+// bounds all requests; each is also limited to cfg.HTTPTimeout and
+// MaxResponseSize bytes, as in New.
+func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
+	timeout := cfg.HTTPTimeout
+	if timeout <= 0 {
+		timeout = DefaultHTTPTimeout
+	}
+	c := &checker{
+		cfg:    &cfg,
+		client: netlimit.Client(cfg.HTTPClient, MaxResponseSize, timeout),
+		manual: cfg.Endpoints != nil,
+		report: &CheckReport{secret: string(cfg.ClientSecret)},
+	}
+	var ce *ConfigError
+	if errors.As(cfg.Validate(), &ce) {
+		for _, p := range ce.Problems {
+			c.add("config", CheckFail, p.Field+": "+p.Message)
+			c.untrusted = c.untrusted || p.Field == "Authority" || p.Field == "MetadataURL" || strings.HasPrefix(p.Field, "Endpoints")
+		}
+	}
+	md := c.discovery(ctx)
+	if md != nil {
+		c.jwks(ctx, md)
+		c.signingAlgs(md)
+		c.responseType(md)
+		c.responseMode(md)
+	}
+	c.scopes(md)
+	if md != nil {
+		c.pkce(md)
+		c.clientAuth(md)
+	}
+	c.redirectURL()
+	if md != nil && opts.TryClientCredentials {
+		c.clientSecret(ctx, md)
+	}
+	return c.report
+}
+
+// checker holds the state of one Check.
+type checker struct {
+	cfg    *Config
+	client *http.Client
+	manual bool // Endpoints by hand: no capability lists to compare with
+	// untrusted: the provider's location or issuer failed, so the secret
+	// must not be sent to its token endpoint.
+	untrusted bool
+	report    *CheckReport
+}
+
+// add records a finding, on one line and without the secret.
+func (c *checker) add(check string, s CheckStatus, msg string) {
+	msg = strings.NewReplacer("\r", " ", "\n", " ").Replace(msg)
+	c.report.Findings = append(c.report.Findings, Finding{Check: check, Status: s, Message: redact(msg, c.report.secret)})
+}
+
+// unknown records a capability the provider does not list: a warning for a
+// discovery document (which should list it), fine for hand-made Endpoints.
+func (c *checker) unknown(check, field, assumption string) {
+	if c.manual {
+		c.add(check, CheckOK, "not checked: Endpoints are configured by hand, so "+field+" is unknown; "+assumption)
+		return
+	}
+	c.add(check, CheckWarn, "the provider does not advertise "+field+"; "+assumption)
+}
+
+// redact replaces every occurrence of secret in s.
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[redacted]")
+}
+
+// discovery loads the provider's metadata as New does and records the
+// "discovery" and "issuer" findings. It returns nil when the provider
+// cannot be used at all.
+func (c *checker) discovery(ctx context.Context) *ProviderMetadata {
+	if e := c.cfg.Endpoints; e != nil {
+		if e.Authorization == "" || e.Token == "" || e.JWKS == "" {
+			c.add("discovery", CheckFail, "Endpoints is incomplete: set Authorization, Token and JWKS (see the config findings)")
+			return nil
+		}
+		md, _ := loadMetadata(ctx, c.client, c.cfg) // cannot fail with Endpoints
+		c.add("discovery", CheckOK, "configured by hand (Endpoints); no discovery document is fetched")
+		c.issuer(md)
+		return md
+	}
+	u := c.cfg.metadataURL()
+	if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		c.add("discovery", CheckFail, "nothing to fetch: set Authority to the provider's issuer URL, or MetadataURL to its discovery document")
+		return nil
+	}
+	md, err := loadMetadata(ctx, c.client, c.cfg)
+	var de *DiscoveryError
+	if errors.As(err, &de) && de.Kind == ErrMetadataIssuerMismatch {
+		// The document was read: report the mismatch as the issuer's and
+		// go on with the document as published, so the other checks run.
+		md, err = discover(ctx, c.client, u, "")
+		if err == nil {
+			c.add("discovery", CheckOK, "read the discovery document at "+u)
+		} else {
+			c.add("discovery", CheckFail, discoveryProblem(err))
+		}
+		c.add("issuer", CheckFail, de.Detail)
+		c.untrusted = true
+		return md
+	}
+	if err != nil {
+		c.add("discovery", CheckFail, discoveryProblem(err))
+		return nil
+	}
+	c.add("discovery", CheckOK, "read the discovery document at "+u)
+	c.issuer(md)
+	return md
+}
+
+// discoveryProblem words a discovery failure for an administrator.
+func discoveryProblem(err error) string {
+	var de *DiscoveryError
+	if errors.As(err, &de) {
+		return fmt.Sprintf("cannot use the discovery document at %s: %s", de.URL, de.Detail)
+	}
+	return err.Error()
+}
+
+// issuer records the "issuer" finding for metadata that New accepts.
+func (c *checker) issuer(md *ProviderMetadata) {
+	cfg := c.cfg
+	switch {
+	case strings.Contains(md.Issuer, tenantPlaceholder):
+		if p := tenantConfigProblem(md.Issuer, cfg); p != nil {
+			c.add("issuer", CheckFail, "AllowedTenants: "+p.Problems[0].Message)
+			return
+		}
+		who := "sign-in is limited to the tenants " + strings.Join(cfg.AllowedTenants, ", ")
+		if cfg.AllowAnyTenant {
+			who = "users of every tenant may sign in (AllowAnyTenant); link accounts by issuer and sub only"
+		}
+		c.add("issuer", CheckOK, fmt.Sprintf("multi-tenant issuer %q: %s", md.Issuer, who))
+		for _, t := range cfg.AllowedTenants {
+			if !isGUID(t) {
+				c.add("issuer", CheckWarn, fmt.Sprintf("AllowedTenants entry %q is not a tenant ID: tokens name their tenant by its ID (a GUID, as shown in the Entra admin center), so it never matches", t))
+			}
+		}
+	case c.manual:
+		c.add("issuer", CheckOK, fmt.Sprintf("configured by hand: ID tokens must carry exactly %q", md.Issuer))
+	case cfg.Authority == "":
+		c.add("issuer", CheckOK, fmt.Sprintf("taken from the discovery document (Authority is not set): ID tokens must carry exactly %q", md.Issuer))
+	default:
+		c.add("issuer", CheckOK, fmt.Sprintf("issuer matches: ID tokens must carry exactly %q", md.Issuer))
+	}
+}
+
+// isGUID reports whether s looks like 00000000-0000-0000-0000-000000000000.
+func isGUID(s string) bool {
+	h := strings.ReplaceAll(s, "-", "")
+	return len(s) == 36 && len(h) == 32 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' &&
+		strings.Trim(h, "0123456789abcdefABCDEF") == ""
+}
+
+// responseType checks the response type against response_types_supported,
+// ignoring the order of its parts.
+func (c *checker) responseType(md *ProviderMetadata) {
+	rt := c.cfg.responseType()
+	norm := func(s string) string { f := strings.Fields(s); slices.Sort(f); return strings.Join(f, " ") }
+	switch {
+	case len(md.ResponseTypesSupported) == 0:
+		c.unknown("response_type", "response_types_supported", fmt.Sprintf("assuming it supports %q", rt))
+	case slices.ContainsFunc(md.ResponseTypesSupported, func(s string) bool { return norm(s) == norm(rt) }):
+		c.add("response_type", CheckOK, fmt.Sprintf("the provider supports response type %q", rt))
+	default:
+		c.add("response_type", CheckFail, fmt.Sprintf("the provider supports the response types %q, not %q: set ResponseType to one of them (code is recommended)", md.ResponseTypesSupported, rt))
+	}
+}
+
+// responseMode checks the response mode against response_modes_supported,
+// whose default is query and fragment (OpenID Connect Discovery 1.0).
+func (c *checker) responseMode(md *ProviderMetadata) {
+	rm, modes := c.cfg.responseMode(), md.ResponseModesSupported
+	switch {
+	case slices.Contains(modes, rm):
+		c.add("response_mode", CheckOK, fmt.Sprintf("the provider supports response mode %q", rm))
+	case len(modes) > 0:
+		c.add("response_mode", CheckFail, fmt.Sprintf("the provider supports the response modes %q, not %q: set ResponseMode to one of them", modes, rm))
+	case rm == "query" || rm == "fragment":
+		c.add("response_mode", CheckOK, fmt.Sprintf("response mode %q, which every provider supports", rm))
+	default:
+		c.unknown("response_mode", "response_modes_supported", fmt.Sprintf("only query and fragment are certain, so %q may not work: try a sign-in", rm))
+	}
+}
+
+// scopes checks that "openid" is requested and that the provider lists
+// every scope; md may be nil.
+func (c *checker) scopes(md *ProviderMetadata) {
+	scopes := c.cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
+	n := len(c.report.Findings)
+	if !slices.Contains(scopes, "openid") {
+		c.add("scopes", CheckFail, `"openid" is not requested: add it to Scopes, or the provider returns no ID token`)
+	}
+	if md != nil && len(md.ScopesSupported) > 0 {
+		for _, s := range scopes {
+			if !slices.Contains(md.ScopesSupported, s) {
+				c.add("scopes", CheckWarn, fmt.Sprintf("scope %q is not in the provider's scopes_supported: it may be ignored or refused; check that the provider knows it", s))
+			}
+		}
+	}
+	if len(c.report.Findings) == n {
+		c.add("scopes", CheckOK, "requesting "+strings.Join(scopes, " "))
+	}
+}
+
+// pkce checks PKCE (S256) support, for response types with a code.
+func (c *checker) pkce(md *ProviderMetadata) {
+	if !responseTypeHas(c.cfg.responseType(), "code") {
+		return
+	}
+	methods := md.CodeChallengeMethodsSupported
+	s256 := slices.Contains(methods, "S256")
+	switch {
+	case c.cfg.DisablePKCE && s256:
+		c.add("pkce", CheckWarn, "PKCE is turned off (DisablePKCE) although the provider supports S256: turn DisablePKCE off")
+	case c.cfg.DisablePKCE:
+		c.add("pkce", CheckOK, "PKCE is turned off (DisablePKCE)")
+	case s256:
+		c.add("pkce", CheckOK, "the provider supports PKCE with S256")
+	case len(methods) == 0:
+		c.unknown("pkce", "PKCE (code_challenge_methods_supported)", "PKCE is sent anyway, and the provider may ignore it")
+	default:
+		c.add("pkce", CheckFail, fmt.Sprintf("the provider supports PKCE only with %q, not S256: turn DisablePKCE on or enable PKCE with S256 at the provider", methods))
+	}
+}
+
+// clientAuth checks the token endpoint authentication method against
+// token_endpoint_auth_methods_supported (default client_secret_basic).
+func (c *checker) clientAuth(md *ProviderMetadata) {
+	method, methods := c.cfg.clientAuth(md), md.TokenEndpointAuthMethodsSupported
+	switch {
+	case c.manual:
+		c.add("client_auth", CheckOK, fmt.Sprintf("the client authenticates with %s (not checked: Endpoints are configured by hand)", method))
+	case len(methods) == 0 && method != "client_secret_basic":
+		c.add("client_auth", CheckFail, fmt.Sprintf("the provider does not advertise token_endpoint_auth_methods_supported, which means client_secret_basic only, but the client would use %s: set ClientAuth to client_secret_basic (with ClientSecret)", method))
+	case len(methods) > 0 && !slices.Contains(methods, method):
+		c.add("client_auth", CheckFail, fmt.Sprintf("the client would authenticate with %s, but the provider supports %q: set ClientAuth (and ClientSecret or ClientKey) to match", method, methods))
+	default:
+		c.add("client_auth", CheckOK, "the client authenticates at the token endpoint with "+method)
+	}
+}
+
+// redirectURL checks the redirect URL and reminds that it must be
+// registered exactly.
+func (c *checker) redirectURL() {
+	raw := c.cfg.RedirectURL
+	if msg := urlProblem(raw, "the absolute callback URL registered at the provider, e.g. https://app.example.com/callback"); msg != "" {
+		c.add("redirect_url", CheckFail, msg)
+		return
+	}
+	u, _ := url.Parse(raw) // checked by urlProblem
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		c.add("redirect_url", CheckFail, "remove the #fragment from RedirectURL: redirect URLs must not contain one")
+		return
+	}
+	remind := fmt.Sprintf("%q must be registered at the provider exactly as written (scheme, host, port, path, trailing slash): a redirect_uri mismatch is the most common sign-in error", raw)
+	if u.Scheme == "http" {
+		c.add("redirect_url", CheckWarn, "plain http on a loopback address is fine for development only; use https in production. "+remind)
+		return
+	}
+	c.add("redirect_url", CheckOK, remind)
+}

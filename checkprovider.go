@@ -1,0 +1,185 @@
+package rp
+
+// The checks that talk to the provider beyond discovery: keys and the
+// client secret.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// jwks fetches the provider's key set and counts its usable signing keys.
+// Like the library, it ignores keys it cannot use or read.
+func (c *checker) jwks(ctx context.Context, md *ProviderMetadata) {
+	body, err := c.get(ctx, md.JWKSURI)
+	if err != nil {
+		c.add("jwks", CheckFail, "cannot fetch the signing keys: "+err.Error())
+		return
+	}
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil || raw.Keys == nil {
+		c.add("jwks", CheckFail, md.JWKSURI+` is not a JSON Web Key Set (a JSON object with "keys")`)
+		return
+	}
+	var set jose.JSONWebKeySet
+	bad := 0
+	for _, k := range raw.Keys {
+		var key jose.JSONWebKey
+		if err := json.Unmarshal(k, &key); errors.Is(err, jose.ErrUnsupportedKeyType) {
+			continue
+		} else if err != nil || !key.Valid() {
+			bad++
+			continue
+		}
+		if key.IsPublic() && (key.Use == "" || key.Use == "sig") && (key.Algorithm == "" || slices.Contains(SupportedSigningAlgs, key.Algorithm)) {
+			set.Keys = append(set.Keys, key)
+		}
+	}
+	switch noKid := len(set.Key("")); {
+	case len(set.Keys) == 0:
+		c.add("jwks", CheckFail, md.JWKSURI+` has no public signing key (RSA, EC or Ed25519 with use "sig"), so no ID token can be verified`)
+	case bad > 0:
+		c.add("jwks", CheckWarn, fmt.Sprintf("%d signing key(s) at %s, and %d malformed key(s) that are ignored: ask the provider to fix them", len(set.Keys), md.JWKSURI, bad))
+	case noKid > 0 && len(set.Keys) > 1:
+		c.add("jwks", CheckWarn, fmt.Sprintf("%d signing keys at %s, %d of them without a kid: ID tokens that name a kid cannot be checked with those keys", len(set.Keys), md.JWKSURI, noKid))
+	default:
+		c.add("jwks", CheckOK, fmt.Sprintf("%d signing key(s) at %s", len(set.Keys), md.JWKSURI))
+	}
+}
+
+// get fetches u as JSON and returns the body of a 200 OK answer.
+func (c *checker) get(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s answered %s, not 200 OK", u, resp.Status)
+	}
+	return body, err
+}
+
+// signingAlgs compares the accepted ID token algorithms with the provider's.
+func (c *checker) signingAlgs(md *ProviderMetadata) {
+	advertised := md.IDTokenSigningAlgValuesSupported
+	algs, err := signingAlgs(c.cfg.SigningAlgs, advertised)
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		c.add("signing_algs", CheckFail, ce.Problems[0].Message)
+		return
+	}
+	if len(c.cfg.SigningAlgs) > 0 && len(advertised) > 0 &&
+		!slices.ContainsFunc(algs, func(a string) bool { return slices.Contains(advertised, a) }) {
+		c.add("signing_algs", CheckFail, fmt.Sprintf("the provider signs ID tokens with %s but SigningAlgs allows only %s: add one of the provider's algorithms, or leave SigningAlgs empty",
+			strings.Join(advertised, ", "), strings.Join(algs, ", ")))
+		return
+	}
+	var weak []string
+	for _, a := range advertised {
+		if a == "none" || strings.HasPrefix(a, "HS") {
+			weak = append(weak, a)
+		}
+	}
+	accepting := "accepting ID tokens signed with " + strings.Join(algs, ", ")
+	switch {
+	case len(weak) > 0:
+		c.add("signing_algs", CheckWarn, fmt.Sprintf("%s; the provider also offers %s, which the library never accepts: make sure it signs this client's ID tokens with an accepted algorithm", accepting, strings.Join(weak, ", ")))
+	case len(advertised) == 0:
+		c.unknown("signing_algs", "id_token_signing_alg_values_supported", accepting)
+	default:
+		c.add("signing_algs", CheckOK, accepting)
+	}
+}
+
+// clientSecret tries the client ID and secret with a client_credentials
+// token request. Only invalid_client (or 401) proves them wrong and only a
+// token or unauthorized_client ("the authenticated client is not
+// authorized", RFC 6749 section 5.2) proves them right; other errors may be
+// answered before the secret is looked at, so a request with a wrong secret
+// tells whether the provider checks it first.
+func (c *checker) clientSecret(ctx context.Context, md *ProviderMetadata) {
+	method := c.cfg.clientAuth(md)
+	switch {
+	case c.cfg.ClientSecret == "":
+		c.add("client_secret", CheckWarn, "not tried: no client secret is configured")
+		return
+	case c.untrusted:
+		c.add("client_secret", CheckWarn, "not tried: the provider's address or issuer failed the checks above, and the secret is only sent to a provider that passes them")
+		return
+	case method != "client_secret_basic" && method != "client_secret_post":
+		c.add("client_secret", CheckWarn, "not tried: the client authenticates with "+method+", not with its secret")
+		return
+	}
+	status, code, desc, err := c.tryToken(ctx, md.TokenEndpoint, method, string(c.cfg.ClientSecret))
+	wrongSecretRejected := func() bool {
+		status, code, _, err := c.tryToken(ctx, md.TokenEndpoint, method, "rp-check-wrong-"+randomString())
+		return err == nil && (status == http.StatusUnauthorized || code == "invalid_client")
+	}
+	answer := strings.TrimSpace(fmt.Sprintf("HTTP %d %s %s", status, code, desc))
+	switch {
+	case err != nil:
+		c.add("client_secret", CheckFail, fmt.Sprintf("cannot reach the token endpoint: %v", err))
+	case status == http.StatusOK:
+		c.add("client_secret", CheckOK, "the client ID and secret were accepted (the token issued was discarded)")
+	case status == http.StatusUnauthorized || code == "invalid_client":
+		c.add("client_secret", CheckFail, "the provider rejected the client ID or secret ("+answer+"): check ClientID and ClientSecret, and whether the secret has expired")
+	case code == "unauthorized_client" || (slices.Contains([]string{"unsupported_grant_type", "invalid_scope", "invalid_request", "invalid_grant"}, code) && wrongSecretRejected()):
+		c.add("client_secret", CheckOK, "the client ID and secret were accepted (client credentials are not enabled for this client, which is fine)")
+	default:
+		c.add("client_secret", CheckWarn, "could not tell whether the client ID and secret are right: the provider answered "+answer+" before checking them; the first sign-in will tell")
+	}
+}
+
+// tryToken sends a client_credentials request authenticated with method
+// and secret, without following redirects, and returns the HTTP status and
+// the sanitized OAuth error code and description.
+func (c *checker) tryToken(ctx context.Context, tokenURL, method, secret string) (status int, code, desc string, err error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if method == "client_secret_post" {
+		form.Set("client_id", c.cfg.ClientID)
+		form.Set("client_secret", secret)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if method == "client_secret_basic" {
+		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(secret))
+	}
+	client := *c.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(body, &e)
+	}
+	return resp.StatusCode, sanitize(e.Error), sanitize(e.Description), nil
+}
