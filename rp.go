@@ -119,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.keys = newKeySet(r.client, md.JWKSURI)
+	r.keys.now = cfg.Now
 	if err := tenantConfigProblem(md.Issuer, &cfg); err != nil {
 		return nil, err
 	}
