@@ -160,7 +160,7 @@ func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token
 	}
 	tok, err := r.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, tokenError(err, false)
 	}
 	return tok, nil
 }
@@ -187,10 +187,10 @@ func (r *RP) tokenExpiry(tok *oauth2.Token) time.Time {
 
 // tokenError turns an x/oauth2 token endpoint failure into a *TokenError
 // that carries the OAuth error code but no response body.
-func tokenError(err error) error {
+func tokenError(err error, refresh bool) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: sanitize(re.ErrorCode), Description: sanitize(re.ErrorDescription)}
+		te := &TokenError{Refresh: refresh, Code: sanitize(re.ErrorCode), Description: sanitize(re.ErrorDescription)}
 		if re.Response != nil {
 			te.StatusCode = re.Response.StatusCode
 		}
@@ -198,5 +198,5 @@ func tokenError(err error) error {
 	}
 	// Other errors describe the transport or the response's format; they
 	// carry no token material.
-	return &TokenError{Err: errors.New(strings.TrimPrefix(err.Error(), "oauth2: "))}
+	return &TokenError{Refresh: refresh, Err: errors.New(strings.TrimPrefix(err.Error(), "oauth2: "))}
 }

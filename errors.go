@@ -135,8 +135,10 @@ func (e *ProviderError) Error() string {
 // Is matches ErrProvider.
 func (e *ProviderError) Is(target error) bool { return target == ErrProvider }
 
-// TokenError is a failed code exchange at the token endpoint.
+// TokenError is a failed request to the token endpoint: the code exchange,
+// or (Refresh true) a token refresh.
 type TokenError struct {
+	Refresh     bool   // a refresh_token grant rather than the code exchange
 	StatusCode  int    // HTTP status, 0 if no response
 	Code        string // OAuth error code, e.g. "invalid_grant", if the provider sent one
 	Description string // error_description, sanitized and cut to 256 bytes
@@ -145,7 +147,11 @@ type TokenError struct {
 
 func (e *TokenError) Error() string {
 	var b strings.Builder
-	b.WriteString("rp: code exchange failed")
+	if e.Refresh {
+		b.WriteString("rp: token refresh failed")
+	} else {
+		b.WriteString("rp: code exchange failed")
+	}
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " with HTTP %d", e.StatusCode)
 	}

@@ -15,7 +15,7 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
 	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
-		return nil, nil, tokenError(err)
+		return nil, nil, tokenError(err, true)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
