@@ -38,7 +38,7 @@ type Tokens struct {
 }
 
 // maxParamLen bounds each authorization response parameter.
-const maxParamLen = 8 << 10
+const maxParamLen = 32 << 10
 
 // Callback completes a login from the provider's authorization response in
 // req (a GET with the response in the query, or a form POST). In order, it:
@@ -135,7 +135,7 @@ func responseParams(w http.ResponseWriter, req *http.Request) (url.Values, error
 		}
 		params = q
 	case http.MethodPost:
-		req.Body = http.MaxBytesReader(w, req.Body, 64<<10)
+		req.Body = http.MaxBytesReader(w, req.Body, 128<<10)
 		if err := req.ParseForm(); err != nil {
 			return nil, ErrMalformedResponse
 		}

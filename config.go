@@ -27,8 +27,12 @@ const (
 	DefaultLoginTimeout = 10 * time.Minute
 	// DefaultHTTPTimeout bounds every request to the provider.
 	DefaultHTTPTimeout = 10 * time.Second
-	// MaxResponseSize bounds every response body read from the provider.
+	// MaxResponseSize is the default bound on every response body read
+	// from the provider (Config.ResponseSizeLimit).
 	MaxResponseSize = 1 << 20
+	// DefaultMaxLoginsInProgress is how many started logins one browser
+	// may hold at once by default (Config.MaxLoginsInProgress).
+	DefaultMaxLoginsInProgress = 5
 )
 
 // DefaultScopes are requested when Config.Scopes is empty.
@@ -185,13 +189,25 @@ type Config struct {
 
 	// HTTPClient is used for every request to the provider. Default
 	// http.DefaultClient's transport. Its transport is wrapped so that
-	// responses are limited to MaxResponseSize bytes and requests to
+	// responses are limited to ResponseSizeLimit bytes and requests to
 	// HTTPTimeout.
 	HTTPClient *http.Client `json:"-"`
 
-	// HTTPTimeout bounds each request to the provider. Default
-	// DefaultHTTPTimeout.
+	// HTTPTimeout bounds each request to the provider, on top of the
+	// deadline of the request's context. Default DefaultHTTPTimeout; at
+	// most one minute.
 	HTTPTimeout time.Duration
+
+	// ResponseSizeLimit bounds each response body read from the provider
+	// (discovery, keys, token, userinfo). Default MaxResponseSize (1 MiB);
+	// between 64 KiB and 16 MiB.
+	ResponseSizeLimit int64
+
+	// MaxLoginsInProgress caps the logins one browser may have started and
+	// not finished (one transaction cookie each, as in several tabs):
+	// starting another evicts the oldest, so cookies cannot pile up.
+	// Default DefaultMaxLoginsInProgress; between 1 and 20.
+	MaxLoginsInProgress int
 
 	// Now is the clock; tests replace it. Default time.Now.
 	Now func() time.Time `json:"-"`
@@ -351,8 +367,14 @@ func (c *Config) Validate() error {
 			v.add("ExtraAuthParams", fmt.Sprintf("%q is set by the library; remove it", k))
 		}
 	}
-	if c.HTTPTimeout < 0 {
-		v.add("HTTPTimeout", "use a positive duration (0 means the default 10s)")
+	if c.HTTPTimeout < 0 || c.HTTPTimeout > time.Minute {
+		v.add("HTTPTimeout", "use a duration up to 1m (0 means the default 10s)")
+	}
+	if c.ResponseSizeLimit != 0 && (c.ResponseSizeLimit < 64<<10 || c.ResponseSizeLimit > 16<<20) {
+		v.add("ResponseSizeLimit", "use a size between 64 KiB and 16 MiB (0 means the default 1 MiB)")
+	}
+	if c.MaxLoginsInProgress < 0 || c.MaxLoginsInProgress > 20 {
+		v.add("MaxLoginsInProgress", "use a number between 1 and 20 (0 means the default 5)")
 	}
 	for _, alg := range c.SigningAlgs {
 		if !slices.Contains(SupportedSigningAlgs, alg) {

@@ -166,7 +166,7 @@ func TestFormPostTransactionCookie(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
-		if _, err := r.AuthURL(rec, LoginOptions{}); err != nil {
+		if _, err := r.AuthURL(rec, httptest.NewRequest("GET", "/login", nil), LoginOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		c := rec.Result().Cookies()[0]

@@ -73,6 +73,12 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if cfg.HTTPTimeout == 0 {
 		cfg.HTTPTimeout = DefaultHTTPTimeout
 	}
+	if cfg.ResponseSizeLimit == 0 {
+		cfg.ResponseSizeLimit = MaxResponseSize
+	}
+	if cfg.MaxLoginsInProgress == 0 {
+		cfg.MaxLoginsInProgress = DefaultMaxLoginsInProgress
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 
 	r := &RP{
 		cfg:           cfg,
-		client:        netlimit.Client(cfg.HTTPClient, MaxResponseSize, cfg.HTTPTimeout),
+		client:        netlimit.Client(cfg.HTTPClient, cfg.ResponseSizeLimit, cfg.HTTPTimeout),
 		sealer:        sealer,
 		used:          replay.New(100_000),
 		redirect:      redirect,
@@ -211,10 +217,12 @@ var reservedParams = []string{"client_id", "redirect_uri", "response_type", "sco
 	"max_age", "acr_values", "ui_locales", "claims", "client_secret", "client_assertion", "client_assertion_type"}
 
 // AuthURL starts a login: it creates state, nonce and a PKCE verifier, sets
-// the login's sealed transaction cookie on w, and returns the provider's
-// authorization URL to send the browser to. Use Login to redirect at once;
+// the login's sealed transaction cookie on w (evicting the oldest of the
+// browser's logins in progress, as req's cookies show, beyond
+// Config.MaxLoginsInProgress), and returns the provider's authorization URL
+// to send the browser to. Use Login to redirect at once;
 // a caller redirecting itself should send Cache-Control: no-store too.
-func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
+func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions) (string, error) {
 	returnTo, ok := safeReturnTo(opts.ReturnTo, r.redirect)
 	if !ok {
 		return "", ErrUnsafeReturnTo
@@ -252,6 +260,7 @@ func (r *RP) AuthURL(w http.ResponseWriter, opts LoginOptions) (string, error) {
 		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))
 	}
 	name := r.txCookieName(tx.State)
+	r.evictTransactions(w, req)
 	http.SetCookie(w, r.txCookie(name, tx))
 	r.log.Debug("rp: login started", "transaction", name)
 	return r.oauth.AuthCodeURL(tx.State, params...), nil
@@ -269,7 +278,7 @@ func (r *RP) Login(w http.ResponseWriter, req *http.Request, opts LoginOptions) 
 		r.log.Warn("rp: login requested on another host than the redirect URL's; the browser will not return the login cookie",
 			"request_host", req.Host, "redirect_host", r.redirect.Host)
 	}
-	u, err := r.AuthURL(w, opts)
+	u, err := r.AuthURL(w, req, opts)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 package rp
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -60,6 +62,39 @@ func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
 	c.Value = r.sealer.Seal(plain, []byte(name))
 	c.MaxAge = int(r.cfg.LoginTimeout / time.Second)
 	return c
+}
+
+// evictTransactions deletes the oldest login transaction cookies req
+// carries so that, with the one about to be set, at most
+// MaxLoginsInProgress remain. Cookies that do not open are deleted too.
+func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
+	if req == nil {
+		return
+	}
+	type entry struct {
+		name   string
+		expiry int64
+	}
+	var live []entry
+	prefix := r.cookiePrefix + "rp_tx_"
+	for _, c := range req.Cookies() {
+		if !strings.HasPrefix(c.Name, prefix) {
+			continue
+		}
+		var tx transaction
+		plain, err := r.sealer.Open(c.Value, []byte(c.Name))
+		if err != nil || json.Unmarshal(plain, &tx) != nil {
+			http.SetCookie(w, r.txCookie(c.Name, nil))
+			continue
+		}
+		live = append(live, entry{c.Name, tx.Expiry})
+	}
+	if excess := len(live) - (r.cfg.MaxLoginsInProgress - 1); excess > 0 {
+		slices.SortFunc(live, func(a, b entry) int { return cmp.Compare(a.expiry, b.expiry) })
+		for _, e := range live[:excess] {
+			http.SetCookie(w, r.txCookie(e.name, nil))
+		}
+	}
 }
 
 // consumeTransaction finds, checks and deletes the login transaction for
