@@ -92,15 +92,19 @@ type CheckOptions struct {
 // the provider supports with what cfg asks for. It never fails as a whole:
 // every problem, including an unreachable provider, is a Finding. ctx
 // bounds all requests; each is also limited to cfg.HTTPTimeout and
-// MaxResponseSize bytes, as in New.
+// ResponseSizeLimit bytes (default MaxResponseSize), as in New.
 func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	timeout := cfg.HTTPTimeout
 	if timeout <= 0 {
 		timeout = DefaultHTTPTimeout
 	}
+	limit := cfg.ResponseSizeLimit
+	if limit <= 0 {
+		limit = MaxResponseSize
+	}
 	c := &checker{
 		cfg:    &cfg,
-		client: netlimit.Client(cfg.HTTPClient, MaxResponseSize, timeout),
+		client: netlimit.Client(cfg.HTTPClient, limit, timeout),
 		manual: cfg.Endpoints != nil,
 		report: &CheckReport{secret: string(cfg.ClientSecret)},
 	}
