@@ -98,6 +98,10 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(f.DiscoveryBody)
 	case f.DiscoveryStatus != 0:
 		writeFaultStatus(w, f.DiscoveryStatus)
+	case f.HugeResponse == EndpointDiscovery:
+		doc := s.discoveryDocument(f)
+		doc[paddingMember] = hugePadding
+		writeHugeJSON(w, http.StatusOK, doc)
 	default:
 		writeJSON(w, http.StatusOK, s.discoveryDocument(f))
 	}

@@ -33,10 +33,16 @@
 // authority, whose issuer is a "{tenantid}" template and whose ID tokens
 // name the user's tenant.
 //
-// Faults make the provider misbehave on purpose (bad signatures, wrong
-// issuer or audience, expired tokens, missing parameters, error statuses...)
-// so that a relying party's defences can be tested. Config.Now lets tests
-// move time without sleeping.
+// Faults make the provider misbehave on purpose (bad, scrambled or zeroed
+// signatures, alg none, HS256 keyed with the public key, hostile jku, jwk,
+// x5u and crit headers, unusable or extra published keys, keys rotated
+// before every token, wrong or missing claims, access or logout tokens in
+// place of ID tokens, wrong issuer or audience, expired tokens, missing
+// parameters, OAuth error responses, error statuses, answers over 1 MiB and
+// endpoints that never answer...) so that a relying party's defences can be
+// tested. Config.Now lets tests move time without sleeping; a stalled
+// endpoint is given up on by the client's own timeout, and Server.Close
+// releases it.
 //
 // Typical use:
 //

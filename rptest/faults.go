@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Faults make the provider misbehave, for tests that check how a relying
@@ -18,10 +20,19 @@ import (
 // the token endpoint, for the authorization_code and refresh_token grants
 // alike, and those the authorization endpoint returns in the front channel
 // (response types with id_token). They apply in this order: the protocol
-// claims are built, then Issuer, Audience, Azp, Nonce, OmitNonce, AtHash,
-// OmitAtHash, CHash, OmitCHash, AuthTime, OmitAuthTime, ACR, Expired,
-// IssuedAt and ExtraIDTokenClaims change them, then AlgNone, BadSignature
-// and OmitKid decide how the token is signed. SignIDToken ignores faults.
+// claims are built (RotateBeforeSigning first rotates the key), then
+// Issuer, Audience, Azp, Nonce, OmitNonce, AtHash, OmitAtHash, CHash,
+// OmitCHash, AuthTime, OmitAuthTime, ACR, Expired, IssuedAt and
+// ExtraIDTokenClaims change them (IDTokenIsAccessToken and
+// IDTokenIsLogoutToken replace the claims instead; of the claim faults only
+// ExtraIDTokenClaims then applies), then AlgNone, HS256WithPublicKey,
+// BadSignature, OmitKid, HeaderExtras and Crit decide how the token is
+// signed, and ScrambleSignature and ZeroECDSASignature spoil the signature.
+// SignIDToken ignores faults.
+//
+// Faults that name an endpoint (HugeResponse, SlowEndpoint) take the
+// Endpoint constants: "discovery", "jwks", "token", "userinfo", and for
+// SlowEndpoint also "authorize" and "end_session".
 //
 // Issuer, DiscoveryIssuer and ResponseIss are used as given, so they may
 // be any string, including an issuer without a scheme such as Google's
@@ -38,8 +49,106 @@ type Faults struct {
 	AlgNone bool
 
 	// OmitKid leaves the kid out of the ID token header. The token is
-	// otherwise validly signed.
+	// otherwise validly signed. Combine it with ExtraJWKS to publish
+	// several candidate keys.
 	OmitKid bool
+
+	// ScrambleSignature inverts every bit of the ID token's signature,
+	// keeping its length, so that a token with the right alg, kid and
+	// claims does not verify. It works with every SigningAlg (RS256,
+	// PS256, ES256, EdDSA) and with HS256WithPublicKey and BadSignature.
+	ScrambleSignature bool
+
+	// ZeroECDSASignature replaces half of an ES256 signature with zero
+	// bytes: "r" the first 32 bytes, "s" the last 32, "rs" both (the
+	// "psychic signature" r = s = 0). The ID token must be ES256
+	// (Config.SigningAlg "ES256", not AlgNone or HS256WithPublicKey);
+	// otherwise, or for any other value, the endpoint that issues the
+	// token answers server_error.
+	ZeroECDSASignature string
+
+	// HS256WithPublicKey signs the ID token with HS256, using as the HMAC
+	// secret the current signing key's public half in the PEM form a JWKS
+	// or certificate would give an attacker (PKIX, "-----BEGIN PUBLIC
+	// KEY-----", with the final newline): the key confusion attack on
+	// verifiers that pick the algorithm from the token. The header has
+	// "alg":"HS256" and the current kid (unless OmitKid). AlgNone wins
+	// over it; it wins over BadSignature.
+	HS256WithPublicKey bool
+
+	// HeaderExtras are added to the ID token's protected header after
+	// alg, typ and kid, which they may override (the signature is still
+	// made with the real algorithm). Values are encoded as JSON, e.g.
+	// "jku" or "x5u" with an attacker's URL, or "jwk" with an attacker's
+	// public key (a jose.JSONWebKey such as Server.RogueKey()). A relying
+	// party must ignore all three.
+	HeaderExtras map[string]any
+
+	// Crit, if non-nil, is the ID token header's "crit" list (RFC 7515
+	// section 4.1.11). Each listed name that the header would otherwise
+	// lack is added to it with the value true, since a listed parameter
+	// must be present; HeaderExtras may give it another value. An empty
+	// non-nil slice gives "crit":[].
+	Crit []string
+
+	// RotateBeforeSigning rotates the signing key, as RotateKey(false)
+	// does, just before each ID token is signed: every token has a new
+	// kid, and the JWKS holds only the newest key.
+	RotateBeforeSigning bool
+
+	// ExtraJWKS are published in the JWKS before the server's own keys,
+	// exactly as given (private or symmetric keys included), e.g. other
+	// keys of the same algorithm for a kid-less token to choose from. They
+	// never sign anything and do not change discovery.
+	ExtraJWKS []jose.JSONWebKey
+
+	// PublishUnusableKeys publishes, before ExtraJWKS and the server's own
+	// keys, keys that carry the current kid but that cannot verify the
+	// server's ID tokens: an EC P-384 key with the server's alg, an
+	// Ed25519 key (use "enc" when the server signs with EdDSA), a
+	// symmetric "oct" key, the public half of the BadSignature key with
+	// use "enc", an OKP key on curve X25519 and a key of the unknown type
+	// "XYZ". A relying party that takes the first key with a matching kid,
+	// or that fails on a key it cannot parse, rejects valid tokens.
+	PublishUnusableKeys bool
+
+	// HugeResponse names an endpoint ("discovery", "jwks", "token" or
+	// "userinfo") whose successful answers are padded to more than 1 MiB:
+	// the normal JSON object with an extra member "rptest_padding" holding
+	// 1 MiB of text, sent without Content-Length. The answer is otherwise
+	// valid.
+	HugeResponse string
+
+	// SlowEndpoint names an endpoint whose requests are counted and then
+	// never answered: the handler blocks until the request's context is
+	// done (the client gave up) or the server is closed. Relying parties
+	// under test should use a short HTTP timeout.
+	SlowEndpoint string
+
+	// TokenErrorCode, if set, makes the token endpoint answer every request
+	// with the OAuth error response {"error": TokenErrorCode,
+	// "error_description": TokenErrorDescription}, without looking at the
+	// request (codes are not consumed). The status is TokenStatus when
+	// set, else 401 with WWW-Authenticate: Basic for "invalid_client" and
+	// 400 for anything else.
+	TokenErrorCode string
+
+	// TokenErrorDescription is the error_description sent with
+	// TokenErrorCode; empty means none.
+	TokenErrorDescription string
+
+	// IDTokenIsAccessToken puts a JWT access token (RFC 9068) where the ID
+	// token belongs: header typ "at+jwt"; claims iss, sub, aud (the
+	// client_id, as providers do for a client's own API), client_id,
+	// scope, iat, exp, auth_time and jti, and no nonce, at_hash or
+	// c_hash. It is signed like an ID token, signature faults included.
+	IDTokenIsAccessToken bool
+
+	// IDTokenIsLogoutToken puts a Back-Channel Logout token where the ID
+	// token belongs: header typ "logout+jwt"; claims iss, sub, aud, iat,
+	// exp, jti, sid and events with the back-channel logout event, and no
+	// nonce. IDTokenIsAccessToken wins over it.
+	IDTokenIsLogoutToken bool
 
 	// Issuer, if set, is the ID token's iss.
 	Issuer string
@@ -138,8 +247,8 @@ type Faults struct {
 	SkipPKCECheck bool
 
 	// TokenStatus, if non-zero, makes the token endpoint answer this status
-	// with {"error":"server_error"} to every request, without looking at it
-	// (codes are not consumed).
+	// with {"error":"server_error"} (or TokenErrorCode) to every request,
+	// without looking at it (codes are not consumed).
 	TokenStatus int
 
 	// DiscoveryIssuer, if set, is the issuer in the discovery document.
@@ -178,6 +287,13 @@ func (f Faults) clone() Faults {
 		f.DiscoveryBody = slices.Clone(f.DiscoveryBody)
 	}
 	f.ExtraIDTokenClaims = maps.Clone(f.ExtraIDTokenClaims)
+	f.HeaderExtras = maps.Clone(f.HeaderExtras)
+	if f.Crit != nil {
+		f.Crit = slices.Clone(f.Crit)
+	}
+	if f.ExtraJWKS != nil {
+		f.ExtraJWKS = slices.Clone(f.ExtraJWKS)
+	}
 	return f
 }
 
@@ -216,7 +332,12 @@ func (f Faults) applyIDTokenClaims(claims map[string]any, now time.Time) {
 	if f.IssuedAt != 0 {
 		claims["iat"] = now.Add(f.IssuedAt).Unix()
 	}
-	for k, v := range f.ExtraIDTokenClaims {
+	applyExtraClaims(claims, f.ExtraIDTokenClaims)
+}
+
+// applyExtraClaims merges extra into claims, a nil value removing the claim.
+func applyExtraClaims(claims, extra map[string]any) {
+	for k, v := range extra {
 		if v == nil {
 			delete(claims, k)
 		} else {

@@ -43,6 +43,7 @@ func (s *Server) issueAuthorization(a authorization, now time.Time, f Faults) (u
 			acr:         a.acr,
 			accessToken: access,
 			code:        code,
+			scope:       a.scope,
 		}, f)
 		if err != nil {
 			return nil, err

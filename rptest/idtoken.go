@@ -13,14 +13,23 @@ type idTokenInput struct {
 	acr         string // the first acr_values entry; "" leaves the user's own acr claim, if any
 	accessToken string // for at_hash; "" means no at_hash
 	code        string // for c_hash; "" means no c_hash
+	scope       string // the granted scope, for Faults.IDTokenIsAccessToken
 }
 
 // issueIDToken builds, fault-adjusts and signs an ID token. It fails only if
-// the user's claims or the injected ones cannot be encoded as JSON.
+// the user's claims or the injected ones cannot be encoded as JSON, or if
+// Faults.ZeroECDSASignature does not fit the token.
 func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 	now := s.now()
+	if f.RotateBeforeSigning {
+		s.RotateKey(false)
+	}
 	key := s.currentKey()
 
+	if claims, typ := s.tokenShape(in, f, now); claims != nil {
+		applyExtraClaims(claims, f.ExtraIDTokenClaims)
+		return s.signIDToken(key, claims, typ, f)
+	}
 	claims := map[string]any{}
 	if u, ok := s.user(in.sub); ok {
 		claims = maps.Clone(u.Claims)
@@ -50,21 +59,5 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 		claims["c_hash"] = hashHalf(key.alg, in.code)
 	}
 	f.applyIDTokenClaims(claims, now)
-
-	kid := key.kid
-	if f.OmitKid {
-		kid = ""
-	}
-	switch {
-	case f.AlgNone:
-		return unsignedJWT(claims)
-	case f.BadSignature:
-		rogue, err := s.rogueKey()
-		if err != nil {
-			return "", err
-		}
-		return rogue.sign(claims, kid)
-	default:
-		return key.sign(claims, kid)
-	}
+	return s.signIDToken(key, claims, "", f)
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -56,16 +57,43 @@ func (k *signingKey) publicJWK() jose.JSONWebKey {
 // header carries typ "JWT", alg and, when kid is non-empty, that kid (which
 // need not be k's own: Faults.BadSignature uses another key's kid).
 func (k *signingKey) sign(claims map[string]any, kid string) (string, error) {
+	return signJWT(k.alg, k.priv, kid, claims, header{})
+}
+
+// header adjusts the JOSE header of a token being signed.
+type header struct {
+	typ    string         // "JWT" when empty
+	extras map[string]any // added last; may override typ and kid
+	crit   []string       // the crit list when non-nil
+}
+
+// signJWT serializes claims as a compact JWS signed with key under alg,
+// with typ, alg, kid (when non-empty) and h's parameters in the header.
+func signJWT(alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any, h header) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("rptest: encoding claims: %w", err)
 	}
-	var key any = k.priv
-	if kid != "" {
-		key = jose.JSONWebKey{Key: k.priv, KeyID: kid, Algorithm: string(k.alg)}
+	typ := h.typ
+	if typ == "" {
+		typ = "JWT"
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT"))
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+	if kid != "" {
+		opts.WithHeader("kid", kid)
+	}
+	if h.crit != nil {
+		opts.WithHeader("crit", slices.Clone(h.crit))
+		for _, name := range h.crit {
+			if name != "alg" && name != "typ" && (name != "kid" || kid == "") {
+				opts.WithHeader(jose.HeaderKey(name), true)
+			}
+		}
+	}
+	for name, v := range h.extras {
+		opts.WithHeader(jose.HeaderKey(name), v)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
 	if err != nil {
 		return "", fmt.Errorf("rptest: creating signer: %w", err)
 	}
@@ -210,14 +238,23 @@ func (s *Server) verifyOwnToken(token string) (map[string]any, error) {
 	return nil, errors.New("signature does not match any published key")
 }
 
-// handleJWKS serves the public keys, or the injected JWKSStatus.
+// handleJWKS serves the public keys, or what the JWKS faults say instead.
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
-	if st := s.currentFaults().JWKSStatus; st != 0 {
-		writeFaultStatus(w, st)
+	f := s.currentFaults()
+	if f.JWKSStatus != 0 {
+		writeFaultStatus(w, f.JWKSStatus)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.publicKeys())
+	body, err := s.jwksBody(f)
+	switch {
+	case err != nil:
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
+	case f.HugeResponse == EndpointJWKS:
+		writeHugeJSON(w, http.StatusOK, body)
+	default:
+		writeJSON(w, http.StatusOK, body)
+	}
 }

@@ -153,6 +153,8 @@ type Server struct {
 	clientAuth   string             // Config.ClientAuth
 	clientJWKS   jose.JSONWebKeySet // public keys only
 	entra        bool               // Config.EntraMultiTenant
+	closing      chan struct{}      // closed by Close; releases Faults.SlowEndpoint requests
+	closeOnce    sync.Once
 
 	mu           sync.Mutex
 	users        map[string]User
@@ -160,6 +162,7 @@ type Server struct {
 	faults       Faults
 	keys         []*signingKey // keys[0] signs; the rest are kept old keys
 	rogue        *signingKey   // never published; used for Faults.BadSignature
+	unusable     *unusableKeys // for Faults.PublishUnusableKeys, made on first use
 	codes        map[string]*authCode
 	accessTokens map[string]*grant
 	refresh      map[string]*grant
@@ -216,6 +219,7 @@ func NewServer(cfg Config) *Server {
 		counts:       make(map[string]int),
 		authTimes:    make(map[string]time.Time),
 		seenJTIs:     make(map[string]bool),
+		closing:      make(chan struct{}),
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +
@@ -267,19 +271,28 @@ func NewServer(cfg Config) *Server {
 }
 
 // counted wraps h so that every request reaching it is counted under name
-// before anything else happens.
+// before anything else happens, including Faults.SlowEndpoint.
 func (s *Server) counted(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.counts[name]++
+		slow := s.faults.SlowEndpoint == name
 		s.mu.Unlock()
+		if slow {
+			s.stall(r)
+			return
+		}
 		h(w, r)
 	}
 }
 
 // Close shuts the server down, blocking until all outstanding requests
-// have completed. It is safe to call more than once.
-func (s *Server) Close() { s.ts.Close() }
+// have completed; requests held by Faults.SlowEndpoint are released. It is
+// safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // Issuer returns the issuer identifier, which equals s.URL: the URL a
 // relying party is configured with and fetches discovery from. Under

@@ -26,6 +26,7 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	Padding      string `json:"rptest_padding,omitempty"` // Faults.HugeResponse
 }
 
 // tokenParams are the single-valued parameters of a token request.
@@ -41,8 +42,8 @@ var tokenParams = []string{
 // LastClientAuthMethod.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	f := s.currentFaults()
-	if f.TokenStatus != 0 {
-		writeFaultStatus(w, f.TokenStatus)
+	if f.TokenStatus != 0 || f.TokenErrorCode != "" {
+		writeTokenFault(w, f)
 		return
 	}
 	if !allowMethods(w, r, http.MethodPost) {
@@ -215,12 +216,17 @@ func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, no
 		Scope:        g.scope,
 	}
 	if !f.OmitIDToken && hasScope(g.scope, "openid") {
-		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, nonce: nonce, authTime: g.authTime, acr: g.acr, accessToken: access}, f)
+		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, nonce: nonce, authTime: g.authTime, acr: g.acr, accessToken: access, scope: g.scope}, f)
 		if err != nil {
 			writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
 			return false
 		}
 		resp.IDToken = idt
+	}
+	if f.HugeResponse == EndpointToken {
+		resp.Padding = hugePadding
+		writeHugeJSON(w, http.StatusOK, resp)
+		return true
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return true

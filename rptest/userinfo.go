@@ -52,6 +52,11 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if f.UserInfoSubject != "" {
 		body["sub"] = f.UserInfoSubject
 	}
+	if f.HugeResponse == EndpointUserInfo {
+		body[paddingMember] = hugePadding
+		writeHugeJSON(w, http.StatusOK, body)
+		return
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
