@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -107,10 +108,35 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string) (*verifie
 	if err != nil {
 		return nil, idTokenError(ErrIDTokenMalformed, err, "claims are not a JSON object")
 	}
+	if err := checkTokenKind(probe.typ, claims); err != nil {
+		return nil, err
+	}
 	if err := v.checkClaims(tok, claims); err != nil {
 		return nil, err
 	}
 	return &verifiedIDToken{token: tok, claims: claims}, nil
+}
+
+// backChannelLogoutEvent marks a Back-Channel Logout token's events claim.
+const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// checkTokenKind refuses a validly signed token of the provider that is
+// not an ID token (RFC 8725 section 3.11): one whose JOSE typ names an
+// explicitly typed kind of JWT ("at+jwt" access tokens of RFC 9068,
+// "logout+jwt" logout tokens, "secevent+jwt"...), or a Back-Channel Logout
+// token without such a typ. The nonce check catches them at sign-in, but a
+// refreshed ID token has no nonce to check.
+func checkTokenKind(typ string, claims map[string]any) error {
+	t := strings.TrimPrefix(strings.ToLower(typ), "application/")
+	if strings.HasSuffix(t, "+jwt") {
+		return idTokenError(ErrIDTokenMalformed, nil, "its typ is %q: it is not an ID token", sanitize(typ))
+	}
+	if events, ok := claims["events"].(map[string]any); ok {
+		if _, ok := events[backChannelLogoutEvent]; ok {
+			return idTokenError(ErrIDTokenMalformed, nil, "it is a logout token, not an ID token")
+		}
+	}
+	return nil
 }
 
 // checkClaims checks what go-oidc does not: sub, iat, nbf, azp and that
@@ -121,6 +147,15 @@ func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) 
 	}
 	if sub, _ := claims["sub"].(string); sub == "" {
 		return idTokenError(ErrIDTokenMissingClaim, nil, "sub is missing or not a string")
+	}
+	// go-oidc also reads a NumericDate from a JSON string; the checks
+	// below (nbf in particular) would then not see it.
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if v, ok := claims[name]; ok {
+			if _, ok := v.(json.Number); !ok {
+				return idTokenError(ErrIDTokenMalformed, nil, "%s is not a number", name)
+			}
+		}
 	}
 	now := v.now()
 	if _, ok := claims["iat"]; !ok || tok.IssuedAt.IsZero() {
@@ -134,6 +169,9 @@ func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) 
 		return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))
 	}
 	azp, hasAzp := claims["azp"].(string)
+	if _, present := claims["azp"]; present && !hasAzp {
+		return idTokenError(ErrIDTokenAudience, nil, "azp is not a string")
+	}
 	if hasAzp && azp != v.clientID {
 		return idTokenError(ErrIDTokenAudience, nil, "azp is %q, not this client", azp)
 	}
@@ -171,6 +209,8 @@ func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error
 			}
 		}
 		return idTokenError(ErrIDTokenMalformed, nil, "not a compact JWS signed with an allowed algorithm")
+	case errors.Is(probe.err, errMalformedJWS):
+		return idTokenError(ErrIDTokenMalformed, probe.err, "%v", probe.err)
 	case probe.err != nil:
 		return idTokenError(ErrIDTokenSignature, probe.err, "%v", probe.err)
 	}

@@ -36,6 +36,10 @@ const (
 // errNoKey reports that no key of the provider verifies a signature.
 var errNoKey = errors.New("no key of the provider verifies the signature")
 
+// errMalformedJWS reports a token that is not a compact JWS this library
+// can check, whatever the keys.
+var errMalformedJWS = errors.New("malformed JWS")
+
 // keySet is the library's single point of access to the provider's signing
 // keys; every signature check goes through VerifySignature (an oidc.KeySet
 // that go-oidc's verifier calls). It caches the JWKS, honours Cache-Control
@@ -71,6 +75,7 @@ func newKeySet(client *http.Client, jwksURL string) *keySet {
 type sigProbe struct {
 	reached bool
 	payload []byte
+	typ     string // the JOSE header's typ
 	err     error
 }
 
@@ -81,50 +86,59 @@ type sigProbeKey struct{}
 // VerifySignature implements oidc.KeySet: it verifies the compact JWS jwt
 // with the provider's keys and returns the verified payload.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.verify(ctx, jwt)
+	payload, h, err := k.verify(ctx, jwt)
 	if p, ok := ctx.Value(sigProbeKey{}).(*sigProbe); ok {
 		p.reached, p.payload, p.err = true, payload, err
+		p.typ, _ = h.ExtraHeaders[jose.HeaderType].(string)
 	}
 	return payload, err
 }
 
-func (k *keySet) verify(ctx context.Context, raw string) ([]byte, error) {
+// verify returns the payload and the header of the compact JWS raw once a
+// key of the provider verifies it.
+func (k *keySet) verify(ctx context.Context, raw string) ([]byte, jose.Header, error) {
 	algs := make([]jose.SignatureAlgorithm, len(SupportedSigningAlgs))
 	for i, a := range SupportedSigningAlgs {
 		algs[i] = jose.SignatureAlgorithm(a)
 	}
 	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
-		return nil, fmt.Errorf("malformed JWS: %w", err)
+		return nil, jose.Header{}, fmt.Errorf("%w: %w", errMalformedJWS, err)
 	}
 	if len(jws.Signatures) != 1 {
-		return nil, errors.New("the JWS must have exactly one signature")
+		return nil, jose.Header{}, fmt.Errorf("%w: the JWS must have exactly one signature", errMalformedJWS)
 	}
 	h := jws.Signatures[0].Header
+	// RFC 7515 section 4.1.11: a JWS with critical extensions the
+	// recipient does not understand is invalid, whatever its keys.
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		return nil, h, fmt.Errorf("%w: the header lists critical extensions (crit), which are not supported", errMalformedJWS)
+	}
 	keys, due := k.cached()
 	if due {
 		keys = k.refresh(ctx)
 	}
 	if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
-		return payload, nil
+		return payload, h, nil
 	}
-	// An unknown or rotated key: look again, at most once per cooldown.
-	if k.mayRefetch() {
+	// An unknown or rotated key: look again, at most once per cooldown,
+	// unless the keys were fetched just now.
+	if !due && k.mayRefetch() {
 		keys = k.refresh(ctx)
 		if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
-			return payload, nil
+			return payload, h, nil
 		}
 	}
 	k.mu.Lock()
 	lastErr := k.lastErr
 	k.mu.Unlock()
 	if len(keys) == 0 && lastErr != nil {
-		return nil, fmt.Errorf("%w: fetching %s failed: %v", errNoKey, k.url, lastErr)
+		return nil, h, fmt.Errorf("%w: fetching %s failed: %v", errNoKey, k.url, lastErr)
 	}
 	if h.KeyID != "" {
-		return nil, fmt.Errorf("%w (kid %q, alg %s)", errNoKey, h.KeyID, h.Algorithm)
+		return nil, h, fmt.Errorf("%w (kid %q, alg %s)", errNoKey, h.KeyID, h.Algorithm)
 	}
-	return nil, fmt.Errorf("%w (no kid, alg %s)", errNoKey, h.Algorithm)
+	return nil, h, fmt.Errorf("%w (no kid, alg %s)", errNoKey, h.Algorithm)
 }
 
 // cached returns the cached keys and whether they are due for a refetch.
