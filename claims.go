@@ -44,7 +44,8 @@ func decodeClaims(data []byte) (map[string]any, error) {
 	if m == nil {
 		return nil, fmt.Errorf("claims are not a JSON object")
 	}
-	if d.More() {
+	// Decoder.More misses a stray '}' or ']' after the object.
+	if len(bytes.TrimLeft(data[d.InputOffset():], " \t\r\n")) > 0 {
 		return nil, fmt.Errorf("trailing data after the claims object")
 	}
 	return m, nil

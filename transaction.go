@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // transaction is what a started login keeps in the browser, sealed, until
@@ -143,7 +144,7 @@ func safeReturnTo(raw string, base *url.URL) (string, bool) {
 	if raw == "" {
 		return "/", true
 	}
-	if len(raw) > 2048 || strings.ContainsAny(raw, "\\\x00\r\n\t") {
+	if len(raw) > 2048 || strings.Contains(raw, "\\") || strings.ContainsFunc(raw, unicode.IsControl) {
 		return "", false
 	}
 	u, err := url.Parse(raw)
@@ -165,11 +166,16 @@ func safeReturnTo(raw string, base *url.URL) (string, bool) {
 	if out == "" {
 		out = "/"
 	}
+	segments := strings.Split(resolved.Path, "/")
 	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") ||
-		strings.HasPrefix(resolved.Path, "//") || strings.Contains(resolved.Path, "\\") {
+		strings.HasPrefix(resolved.Path, "//") || strings.Contains(resolved.Path, "\\") ||
+		strings.ContainsFunc(resolved.Path, unicode.IsControl) ||
+		slices.Contains(segments, ".") || slices.Contains(segments, "..") {
 		// Dot segments can collapse "/.//host" into a network path, and
 		// "/%2F/host" or "/%5Chost" become one wherever the path is
-		// decoded before a redirect.
+		// decoded before a redirect. So do "/%2e//host" and
+		// "/%2e%2e//host" (browsers read "%2e" as a dot), and "/%09/host"
+		// once decoded (browsers drop tabs and newlines).
 		return "", false
 	}
 	if resolved.RawQuery != "" {

@@ -87,7 +87,8 @@ func (s *Sealer) Seal(plaintext, aad []byte) string {
 // Any failure returns ErrOpen.
 func (s *Sealer) Open(sealed string, aad []byte) ([]byte, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
-	if err != nil || len(raw) < idLen+nonceLen {
+	// The decoder skips '\r' and '\n'; only Seal's exact spelling opens.
+	if err != nil || len(sealed) != base64.RawURLEncoding.EncodedLen(len(raw)) || len(raw) < idLen+nonceLen {
 		return nil, ErrOpen
 	}
 	for _, k := range s.keys {
