@@ -175,3 +175,23 @@ func TestFormPostTransactionCookie(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantTemplateMustBeAPathSegment(t *testing.T) {
+	for issuer, want := range map[string]bool{
+		"https://login.microsoftonline.com/{tenantid}/v2.0": true,
+		"https://login.microsoftonline.com/{tenantid}":      true,
+		"https://{tenantid}/oidc":                           false,
+		"https://{tenantid}.example.com/v2.0":               false,
+		"https://login.example.com/x{tenantid}/v2.0":        false,
+		"https://login.example.com/{tenantid}x/v2.0":        false,
+		"https://login.example.com/{tenantid}/{tenantid}":   false,
+		"/{tenantid}/v2.0":                                  false,
+	} {
+		if got := isTenantTemplate(issuer); got != want {
+			t.Errorf("isTenantTemplate(%q) = %v; want %v", issuer, got, want)
+		}
+	}
+	if sameIssuer("http://{tenantid}/oidc", "http://localhost/oidc") {
+		t.Error("a template in the host matched")
+	}
+}

@@ -2,6 +2,7 @@ package rp
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -28,7 +29,22 @@ type issuerPolicy struct {
 	anyTenant      bool
 }
 
-func (p *issuerPolicy) isTemplate() bool { return strings.Contains(p.issuer, tenantPlaceholder) }
+func (p *issuerPolicy) isTemplate() bool { return isTenantTemplate(p.issuer) }
+
+// isTenantTemplate reports whether issuer is an Entra-style template: an
+// absolute URL whose host is fixed and one of whose path segments is
+// exactly tenantPlaceholder. A placeholder anywhere else (in the host, or
+// inside a segment) would let a token's tid choose another server.
+func isTenantTemplate(issuer string) bool {
+	u, err := url.Parse(strings.Replace(issuer, tenantPlaceholder, "tenant", 1))
+	if err != nil || !u.IsAbs() || u.Host == "" || strings.Count(issuer, tenantPlaceholder) != 1 {
+		return false
+	}
+	prefix, _, _ := strings.Cut(issuer, tenantPlaceholder)
+	after := issuer[len(prefix)+len(tenantPlaceholder):]
+	return strings.HasSuffix(prefix, "/") && len(prefix) > len(u.Scheme+"://"+u.Host) &&
+		(after == "" || strings.HasPrefix(after, "/"))
+}
 
 // check returns nil when iss is acceptable for a token with claims.
 func (p *issuerPolicy) check(iss string, claims map[string]any) error {
@@ -83,10 +99,10 @@ func sameIssuer(doc, authority string) bool {
 	if doc == authority || doc+"/" == authority || doc == authority+"/" {
 		return true
 	}
-	prefix, suffix, ok := strings.Cut(doc, tenantPlaceholder)
-	if !ok {
+	if !isTenantTemplate(doc) {
 		return false
 	}
+	prefix, suffix, _ := strings.Cut(doc, tenantPlaceholder)
 	authority = strings.TrimSuffix(authority, "/")
 	suffix = strings.TrimSuffix(suffix, "/")
 	tenant, ok := strings.CutPrefix(authority, prefix)
@@ -100,7 +116,7 @@ func sameIssuer(doc, authority string) bool {
 // tenantConfigProblem reports a template issuer configured without a
 // tenant decision.
 func tenantConfigProblem(issuer string, c *Config) *ConfigError {
-	if !strings.Contains(issuer, tenantPlaceholder) || len(c.AllowedTenants) > 0 || c.AllowAnyTenant {
+	if !isTenantTemplate(issuer) || len(c.AllowedTenants) > 0 || c.AllowAnyTenant {
 		return nil
 	}
 	return &ConfigError{Problems: []ConfigProblem{{Field: "AllowedTenants", Message: fmt.Sprintf(
