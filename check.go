@@ -225,7 +225,7 @@ func discoveryProblem(err error) string {
 func (c *checker) issuer(md *ProviderMetadata) {
 	cfg := c.cfg
 	switch {
-	case strings.Contains(md.Issuer, tenantPlaceholder):
+	case isTenantTemplate(md.Issuer):
 		if p := tenantConfigProblem(md.Issuer, cfg); p != nil {
 			c.add("issuer", CheckFail, "AllowedTenants: "+p.Problems[0].Message)
 			return

@@ -30,12 +30,12 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 			if code == "" {
 				return nil, nil, ErrMissingCode
 			}
-			if err := checkHash(front, "c_hash", code, ErrCodeHash); err != nil {
+			if err := checkHash(front, "c_hash", code, ErrCodeHash, true); err != nil {
 				return nil, nil, err
 			}
 		}
 		if responseTypeHas(rt, "token") {
-			if err := checkHash(front, "at_hash", params.Get("access_token"), ErrAccessTokenHash); err != nil {
+			if err := checkHash(front, "at_hash", params.Get("access_token"), ErrAccessTokenHash, true); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -51,12 +51,14 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 		return nil, nil, err
 	}
 	id := front
-	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID != "" {
 		back, err := r.ids.verify(ctx, rawID, tx.Nonce)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := checkAccessTokenHash(back.token, tok.AccessToken); err != nil {
+		// at_hash is optional in an ID token from the token endpoint.
+		if err := checkHash(back, "at_hash", tok.AccessToken, ErrAccessTokenHash, false); err != nil {
 			return nil, nil, err
 		}
 		if front != nil && (back.token.Issuer != front.token.Issuer || back.token.Subject != front.token.Subject) {
@@ -67,7 +69,6 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	if id == nil {
 		return nil, nil, ErrMissingIDToken
 	}
-	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
 		rawID = params.Get("id_token")
 	}
@@ -93,12 +94,16 @@ func frontChannelTokens(params url.Values, r *RP) *Tokens {
 	return t
 }
 
-// checkHash checks a required left-half hash claim (c_hash or at_hash) of a
-// front-channel ID token against value, hashing as the token's algorithm
-// says (go-oidc's at_hash check, pointed at the claim).
-func checkHash(id *verifiedIDToken, claim, value string, kind error) error {
+// checkHash checks a left-half hash claim (c_hash or at_hash) of an ID
+// token against value, hashing as the token's algorithm says (go-oidc's
+// at_hash check, pointed at the claim). An absent claim fails only when
+// required, as it is for front-channel ID tokens.
+func checkHash(id *verifiedIDToken, claim, value string, kind error, required bool) error {
 	h, _ := id.claims[claim].(string)
 	if h == "" {
+		if !required {
+			return nil
+		}
 		return idTokenError(kind, nil, "the ID token has no %s", claim)
 	}
 	if value == "" {

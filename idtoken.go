@@ -198,10 +198,7 @@ func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error
 		// go-oidc could not parse the token with the allowed algorithms.
 		// Parse it again with every algorithm to tell a forbidden
 		// algorithm from garbage.
-		all := []jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512}
-		for _, a := range SupportedSigningAlgs {
-			all = append(all, jose.SignatureAlgorithm(a))
-		}
+		all := append([]jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512}, joseAlgs...)
 		if jws, perr := jose.ParseSignedCompact(raw, all); perr == nil && len(jws.Signatures) == 1 {
 			alg := jws.Signatures[0].Header.Algorithm
 			if !slices.Contains(v.algs, alg) {
@@ -250,16 +247,4 @@ func numericDate(v any) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(int64(f), 0), true
-}
-
-// checkAccessTokenHash checks at_hash, when the token has one, against the
-// access token received with it.
-func checkAccessTokenHash(tok *oidc.IDToken, accessToken string) error {
-	if tok.AccessTokenHash == "" {
-		return nil
-	}
-	if err := tok.VerifyAccessToken(accessToken); err != nil {
-		return idTokenError(ErrAccessTokenHash, err, "%v", err)
-	}
-	return nil
 }

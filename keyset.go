@@ -33,6 +33,15 @@ const (
 	keyCacheMax     = 24 * time.Hour
 )
 
+// joseAlgs is SupportedSigningAlgs as go-jose takes them.
+var joseAlgs = func() []jose.SignatureAlgorithm {
+	algs := make([]jose.SignatureAlgorithm, len(SupportedSigningAlgs))
+	for i, a := range SupportedSigningAlgs {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	return algs
+}()
+
 // errNoKey reports that no key of the provider verifies a signature.
 var errNoKey = errors.New("no key of the provider verifies the signature")
 
@@ -97,11 +106,7 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 // verify returns the payload and the header of the compact JWS raw once a
 // key of the provider verifies it.
 func (k *keySet) verify(ctx context.Context, raw string) ([]byte, jose.Header, error) {
-	algs := make([]jose.SignatureAlgorithm, len(SupportedSigningAlgs))
-	for i, a := range SupportedSigningAlgs {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
-	jws, err := jose.ParseSignedCompact(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, joseAlgs)
 	if err != nil {
 		return nil, jose.Header{}, fmt.Errorf("%w: %w", errMalformedJWS, err)
 	}
@@ -146,10 +151,8 @@ func (k *keySet) cached() ([]jose.JSONWebKey, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
+	// Never fetched: lastAttempt is the zero time, long before now.
 	due := (k.keys == nil || !now.Before(k.expires)) && now.Sub(k.lastAttempt) >= keyRefetchCooldown
-	if k.keys == nil && k.lastAttempt.IsZero() {
-		due = true
-	}
 	return k.keys, due
 }
 

@@ -178,10 +178,7 @@ func signingAlgs(configured, advertised []string) ([]string, error) {
 }
 
 // Metadata returns the provider's metadata as loaded by New.
-func (r *RP) Metadata() ProviderMetadata {
-	md := r.md
-	return md
-}
+func (r *RP) Metadata() ProviderMetadata { return r.md }
 
 // LoginOptions adjust one login.
 type LoginOptions struct {

@@ -191,7 +191,6 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 		w.sessions.Destroy(rw, r, s)
 		return nil
 	}
-	changed := false
 	if w.refreshDue(data) {
 		refreshed, err := w.refresh(r.Context(), s.ID, data)
 		if err != nil {
@@ -199,9 +198,7 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 			w.sessions.Destroy(rw, r, s)
 			return nil
 		}
-		data, changed = refreshed, true
-	}
-	if changed {
+		data = refreshed
 		if payload, err := data.encode(); err == nil {
 			s.Data = payload
 			if err := w.sessions.Save(rw, r, s); err != nil {
