@@ -3,10 +3,12 @@ package rp
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oidcrp/rp/rptest"
 )
@@ -118,10 +120,21 @@ func TestDiscoveryTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(block)
+	cfg := Config{Authority: srv.URL, ClientID: "c", RedirectURL: "http://127.0.0.1/cb"}
+
+	// The library's own bound: HTTPTimeout ends a provider that never answers.
+	cfg.HTTPTimeout = 100 * time.Millisecond
+	_, err := New(context.Background(), cfg)
+	var ne net.Error
+	if !errors.Is(err, ErrMetadataUnavailable) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("New against a silent provider = %v; want a timeout", err)
+	}
+
+	// The caller's context bounds it too.
+	cfg.HTTPTimeout = 0
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // a request that cannot finish in time
-	_, err := New(ctx, Config{Authority: srv.URL, ClientID: "c", RedirectURL: "http://127.0.0.1/cb"})
-	if !errors.Is(err, ErrMetadataUnavailable) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("New = %v; want the request abandoned", err)
+	cancel()
+	if _, err := New(ctx, cfg); !errors.Is(err, ErrMetadataUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("New with a cancelled context = %v; want the request abandoned", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oidcrp/rp/rptest"
 )
@@ -14,7 +15,7 @@ func TestLoginsInProgressCapped(t *testing.T) {
 	for range 5 {
 		cbs = append(cbs, h.authorize(h.start()))
 		// Advance a second so the logins' expiries order them.
-		h.clock.Advance(1e9)
+		h.clock.Advance(time.Second)
 	}
 	n := 0
 	for _, c := range h.jar.Cookies(h.appURL()) {
@@ -41,7 +42,7 @@ func TestLimitsValidated(t *testing.T) {
 		func(c *Config) { c.MaxLoginsInProgress = 21 },
 		func(c *Config) { c.ResponseSizeLimit = 1 << 10 },
 		func(c *Config) { c.ResponseSizeLimit = 1 << 30 },
-		func(c *Config) { c.HTTPTimeout = 2 * 60e9 },
+		func(c *Config) { c.HTTPTimeout = 2 * time.Minute },
 	} {
 		c := validConfig()
 		mod(&c)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +44,7 @@ func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
 	cfg := WebConfig{SessionSecrets: []Secret{testSessionSecret}, Now: a.clock.Now}
-	for _, name := range sortedKeys(users) {
+	for _, name := range slices.Sorted(maps.Keys(users)) {
 		op := rptest.NewServer(rptest.Config{Users: users[name], Now: a.clock.Now})
 		t.Cleanup(op.Close)
 		a.ops[name] = op
@@ -76,21 +78,6 @@ func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig
 	a.browser = &http.Client{Jar: a.jar}
 	a.noRedir = &http.Client{Jar: a.jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return a
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
 }
 
 // get fetches path with the redirect-following browser and returns the
