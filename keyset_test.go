@@ -18,6 +18,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/oidcrp/rp/rptest"
 )
 
 // jwksServer serves a JSON Web Key Set the test changes at will.
@@ -117,7 +118,7 @@ func signJWS(t *testing.T, key any, alg jose.SignatureAlgorithm, kid string) str
 	return raw
 }
 
-func testKeySet(s *jwksServer, clock *fakeClock) *keySet {
+func testKeySet(s *jwksServer, clock *rptest.Clock) *keySet {
 	k := newKeySet(s.srv.Client(), s.srv.URL)
 	k.now = clock.Now
 	return k

@@ -17,25 +17,8 @@ import (
 	"github.com/oidcrp/rp/rptest"
 )
 
-// fakeClock is a clock tests move by hand, shared by the provider and the RP.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newFakeClock returns a clock shared by the provider and the RP.
+func newFakeClock() *rptest.Clock { return rptest.NewClock(time.Now().Truncate(time.Second)) }
 
 var alice = rptest.User{Subject: "alice-sub", Claims: map[string]any{
 	"email":              "alice@example.com",
@@ -53,7 +36,7 @@ type harness struct {
 	app    *httptest.Server
 	jar    *cookiejar.Jar
 	client *http.Client
-	clock  *fakeClock
+	clock  *rptest.Clock
 	logs   *bytes.Buffer
 	opts   LoginOptions
 

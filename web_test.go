@@ -23,7 +23,7 @@ var testSessionSecret = Secret(strings.Repeat("s", 32))
 // browser with a cookie jar.
 type webApp struct {
 	t       testing.TB
-	clock   *fakeClock
+	clock   *rptest.Clock
 	ops     map[string]*rptest.Server
 	web     *Web
 	store   *MemoryStore

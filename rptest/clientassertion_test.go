@@ -13,7 +13,7 @@ import (
 )
 
 // newJWTTest starts a server that accepts only private_key_jwt with keys.
-func newJWTTest(t *testing.T, keys clientKeys) (*Server, *fakeClock) {
+func newJWTTest(t *testing.T, keys clientKeys) (*Server, *Clock) {
 	t.Helper()
 	return newTest(t, func(c *Config) { c.ClientAuth = ClientAuthPrivateKeyJWT; c.ClientJWKS = keys.jwks() })
 }

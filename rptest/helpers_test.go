@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,26 +23,9 @@ const (
 // allAlgs are the algorithms tests accept when parsing tokens.
 var allAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns a Clock at a fixed time.
+func newFakeClock() *Clock {
+	return NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 var alice = User{
@@ -64,7 +46,7 @@ var bob = User{
 
 // newTest starts a server with alice (default) and bob, a fake clock and
 // testRedirect registered, after letting edit adjust the config.
-func newTest(t *testing.T, edit func(*Config)) (*Server, *fakeClock) {
+func newTest(t *testing.T, edit func(*Config)) (*Server, *Clock) {
 	t.Helper()
 	clock := newFakeClock()
 	cfg := Config{
