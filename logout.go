@@ -27,6 +27,13 @@ func (w *Web) logoutCookieName() string {
 	return logoutCookie
 }
 
+// logoutStateCookie returns the cookie holding a sealed logout state for
+// maxAge seconds, or deleting it when maxAge is negative.
+func (w *Web) logoutStateCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: w.logoutCookieName(), Value: value, Path: "/", MaxAge: maxAge,
+		Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+}
+
 // logout ends the session (POST LogoutPath). When the session's provider
 // has an end_session_endpoint and the session holds an ID token, the
 // browser goes on to the provider (RP-initiated logout) with id_token_hint,
@@ -57,8 +64,7 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 	st := logoutState{State: randomString(), Expiry: w.now().Add(10 * time.Minute).Unix()}
 	plain, _ := json.Marshal(st)
 	name := w.logoutCookieName()
-	http.SetCookie(rw, &http.Cookie{Name: name, Value: w.logoutSeal.Seal(plain, []byte(name)), Path: "/",
-		MaxAge: 600, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(rw, w.logoutStateCookie(w.logoutSeal.Seal(plain, []byte(name)), 600))
 	q := end.Query()
 	q.Set("id_token_hint", data.IDToken)
 	q.Set("client_id", p.RP.cfg.ClientID)
@@ -81,7 +87,7 @@ func (w *Web) postLogout(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
 	name := w.logoutCookieName()
 	c, err := r.Cookie(name)
-	http.SetCookie(rw, &http.Cookie{Name: name, Path: "/", MaxAge: -1, Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(rw, w.logoutStateCookie("", -1))
 	if err != nil {
 		w.fail(rw, r, http.StatusBadRequest, ErrLogoutState)
 		return
