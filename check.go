@@ -117,6 +117,11 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	}
 	md := c.discovery(ctx)
 	if md != nil {
+		for _, p := range providerProblems(c.cfg, md) {
+			if p.Field != "AllowedTenants" { // reported as the "issuer" finding
+				c.add("config", CheckFail, p.Field+": "+p.Message)
+			}
+		}
 		c.jwks(ctx, md)
 		c.signingAlgs(md)
 		c.responseType(md)

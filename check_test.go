@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -383,4 +384,25 @@ func TestCheckReportString(t *testing.T) {
 	if got := []string{CheckOK.String(), CheckWarn.String(), CheckFail.String(), CheckStatus(7).String()}; !slices.Equal(got, []string{"OK", "WARN", "FAIL", "CheckStatus(7)"}) {
 		t.Errorf("statuses %q", got)
 	}
+}
+
+func TestCheckReportsWhatNewWouldRefuse(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{})
+	defer op.Close()
+	key, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Authority: op.Issuer(), ClientID: op.ClientID(), RedirectURL: "http://127.0.0.1/cb",
+		ClientAuth: "private_key_jwt", ClientKey: key}
+	if _, err := New(context.Background(), cfg); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("New = %v; want the P-224 key refused", err)
+	}
+	report := Check(context.Background(), cfg, CheckOptions{})
+	for _, f := range report.Findings {
+		if f.Check == "config" && f.Status == CheckFail && strings.HasPrefix(f.Message, "ClientKey:") {
+			return
+		}
+	}
+	t.Fatalf("Check did not report the unusable ClientKey:\n%s", report)
 }

@@ -49,6 +49,24 @@ func (c *Config) clientAuth(md *ProviderMetadata) string {
 	return "client_secret_basic"
 }
 
+// providerProblems lists what in c cannot work with the provider described
+// by md: the checks New makes once the metadata is known, shared with Check.
+func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
+	var v validator
+	if c.FetchUserInfo && md.UserInfoEndpoint == "" {
+		v.add("FetchUserInfo", "the provider has no userinfo endpoint; turn FetchUserInfo off or configure Endpoints.UserInfo")
+	}
+	if p := tenantConfigProblem(md.Issuer, c); p != nil {
+		v.problems = append(v.problems, p.Problems...)
+	}
+	if c.clientAuth(md) == "private_key_jwt" && c.ClientKey != nil {
+		if _, err := keyAlgorithm(c.ClientKey); err != nil {
+			v.add("ClientKey", err.Error())
+		}
+	}
+	return v.problems
+}
+
 // responseTypeHas reports whether the response type includes part
 // ("code", "id_token" or "token").
 func responseTypeHas(responseType, part string) bool {

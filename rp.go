@@ -116,9 +116,8 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.md = *md
-	if cfg.FetchUserInfo && md.UserInfoEndpoint == "" {
-		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "FetchUserInfo",
-			Message: "the provider has no userinfo endpoint; turn FetchUserInfo off or configure Endpoints.UserInfo"}}}
+	if ps := providerProblems(&cfg, md); len(ps) > 0 {
+		return nil, &ConfigError{Problems: ps}
 	}
 	algs, err := signingAlgs(cfg.SigningAlgs, md.IDTokenSigningAlgValuesSupported)
 	if err != nil {
@@ -126,9 +125,6 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	}
 	r.keys = newKeySet(r.client, md.JWKSURI)
 	r.keys.now = cfg.Now
-	if err := tenantConfigProblem(md.Issuer, &cfg); err != nil {
-		return nil, err
-	}
 	r.issuers = issuerPolicy{issuer: md.Issuer, allowedTenants: slices.Clone(cfg.AllowedTenants), anyTenant: cfg.AllowAnyTenant}
 	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
 	method := cfg.clientAuth(md)
