@@ -11,7 +11,9 @@ import (
 // published key (expiry is not checked) and, when client_id is given, name
 // it in aud; otherwise the answer is a 400 page. With an absolute
 // post_logout_redirect_uri the answer is a 302 there, with state when one
-// was sent; without one it is a small "signed out" page. Issued tokens stay
+// was sent; without one it is a small "signed out" page. When
+// Config.PostLogoutRedirectURIs is set, a post_logout_redirect_uri not in it
+// is answered with a 400 page instead. Issued tokens stay
 // valid: the mock keeps no browser session to end.
 func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
@@ -51,6 +53,10 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		u, ok := absoluteURI(raw)
 		if !ok {
 			writeErrorPage(w, http.StatusBadRequest, "invalid_request", "post_logout_redirect_uri must be an absolute URI without a fragment")
+			return
+		}
+		if len(s.postLogout) > 0 && !slices.Contains(s.postLogout, raw) {
+			writeErrorPage(w, http.StatusBadRequest, "invalid_request", "post_logout_redirect_uri is not registered")
 			return
 		}
 		if state := params.Get("state"); state != "" {

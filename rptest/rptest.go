@@ -67,6 +67,12 @@ type Config struct {
 	// accepted; the token request must still repeat the same value.
 	RedirectURIs []string
 
+	// PostLogoutRedirectURIs lists the allowed post_logout_redirect_uri
+	// values of the end-session endpoint, compared as exact strings; any
+	// other value is answered with a 400 page and no redirect. When empty,
+	// any absolute URI without a fragment is accepted.
+	PostLogoutRedirectURIs []string
+
 	// SigningAlg is the ID token signing algorithm: "RS256" (default),
 	// "PS256", "ES256" or "EdDSA" (Ed25519). NewServer panics on any
 	// other value.
@@ -146,6 +152,7 @@ type Server struct {
 	clientSecret string
 	public       bool
 	redirectURIs []string
+	postLogout   []string // Config.PostLogoutRedirectURIs
 	alg          string
 	now          func() time.Time
 	tokenTTL     time.Duration
@@ -206,6 +213,7 @@ func NewServer(cfg Config) *Server {
 		clientSecret: cfg.ClientSecret,
 		public:       cfg.PublicClient,
 		redirectURIs: append([]string(nil), cfg.RedirectURIs...),
+		postLogout:   append([]string(nil), cfg.PostLogoutRedirectURIs...),
 		alg:          cfg.SigningAlg,
 		now:          cfg.Now,
 		tokenTTL:     cfg.TokenTTL,
