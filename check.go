@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/oidcrp/rp/internal/netlimit"
 )
@@ -32,10 +33,15 @@ func (s CheckStatus) String() string {
 
 // Finding is one result of Check.
 type Finding struct {
-	// Check is a short, stable identifier of what was checked: "config",
-	// "discovery", "issuer", "jwks", "signing_algs", "response_type",
-	// "response_mode", "scopes", "pkce", "client_auth", "redirect_url" or
-	// "client_secret". A check may give several findings.
+	// Check is a short, stable identifier of what was checked, one of, in
+	// the order of the checks: "config" (what Config.Validate and New
+	// refuse), "discovery", "issuer", "jwks", "signing_algs",
+	// "response_type", "response_mode", "scopes", "pkce", "client_auth",
+	// "redirect_url" (whether the provider accepts RedirectURL),
+	// "credentials" (whether it accepts the client ID and secret or key)
+	// and "post_logout_redirect_url" (only with
+	// CheckOptions.PostLogoutRedirectURL). A check may give several
+	// findings, or none when an earlier finding makes it meaningless.
 	Check string
 	// Status is the outcome.
 	Status CheckStatus
@@ -73,25 +79,37 @@ func (r *CheckReport) String() string {
 	return redact(b.String(), r.secret)
 }
 
-// CheckOptions adjust Check.
+// CheckOptions adjust Check. The zero value runs every check.
 type CheckOptions struct {
-	// TryClientCredentials makes Check send a client_credentials token
-	// request, authenticated as the client would authenticate, to learn
-	// whether the provider accepts the client ID and secret. When the
-	// answer does not tell (for instance unsupported_grant_type, which some
-	// providers send before checking the secret), a second request with a
-	// deliberately wrong secret tells the two cases apart. The secret is
-	// never sent to a provider whose address or issuer failed a check. Off
-	// by default: some providers log or alert on such requests.
-	TryClientCredentials bool
+	// SkipCredentialProbe turns off the "credentials" check. By default
+	// Check sends the token endpoint one authorization code request with a
+	// made-up code, authenticated as the client would authenticate: a
+	// provider answers invalid_client (or 401) to a wrong client ID,
+	// secret or key, and invalid_grant to right ones, and issues no token.
+	// The secret is never sent to a provider whose address or issuer
+	// failed a check. Set it for a provider that alerts on failed token
+	// requests.
+	SkipCredentialProbe bool
+
+	// PostLogoutRedirectURL, when set, is the URL the provider should send
+	// the browser back to after RP-initiated logout (for Web, the origin
+	// of RedirectURL plus WebConfig.PostLogoutPath). Check asks the
+	// provider's end_session_endpoint whether it accepts it, as for the
+	// redirect URL; empty (the default) skips the check.
+	PostLogoutRedirectURL string
 }
 
 // Check tests cfg against the provider without signing anyone in, like the
 // "Test settings" button of a settings page: it validates cfg, fetches the
-// discovery document and the signing keys as New would, and compares what
-// the provider supports with what cfg asks for. It never fails as a whole:
-// every problem, including an unreachable provider, is a Finding. ctx
-// bounds all requests; each is also limited to cfg.HTTPTimeout and
+// discovery document and the signing keys as New would, compares what the
+// provider supports with what cfg asks for, and asks the provider whether
+// it accepts the redirect URL (an authorization request with prompt=none
+// whose redirect is not followed) and the client credentials (see
+// CheckOptions.SkipCredentialProbe). It never fails as a whole: every
+// problem, including an unreachable provider, is a Finding. A provider
+// location that cfg.Validate refuses (for instance a plain http Authority)
+// ends the check at the config findings, with no request sent. ctx bounds
+// all requests; each is also limited to cfg.HTTPTimeout and
 // ResponseSizeLimit bytes (default MaxResponseSize), as in New.
 func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	timeout := cfg.HTTPTimeout
@@ -102,17 +120,28 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	if limit <= 0 {
 		limit = MaxResponseSize
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c := &checker{
 		cfg:    &cfg,
 		client: netlimit.Client(cfg.HTTPClient, limit, timeout),
 		manual: cfg.Endpoints != nil,
+		bad:    map[string]bool{},
 		report: &CheckReport{secret: string(cfg.ClientSecret)},
 	}
 	var ce *ConfigError
 	if errors.As(cfg.Validate(), &ce) {
+		fatal := false
 		for _, p := range ce.Problems {
 			c.add("config", CheckFail, p.Field+": "+p.Message)
-			c.untrusted = c.untrusted || p.Field == "Authority" || p.Field == "MetadataURL" || strings.HasPrefix(p.Field, "Endpoints")
+			c.bad[p.Field] = true
+			fatal = fatal || p.Field == "Authority" || p.Field == "MetadataURL" || strings.HasPrefix(p.Field, "Endpoints")
+		}
+		if fatal {
+			// Without a usable provider location there is nothing to ask,
+			// and nothing may be fetched from where cfg must not point.
+			return c.report
 		}
 	}
 	md := c.discovery(ctx)
@@ -120,6 +149,7 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 		for _, p := range providerProblems(c.cfg, md) {
 			if p.Field != "AllowedTenants" { // reported as the "issuer" finding
 				c.add("config", CheckFail, p.Field+": "+p.Message)
+				c.bad[p.Field] = true
 			}
 		}
 		c.jwks(ctx, md)
@@ -132,9 +162,12 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 		c.pkce(md)
 		c.clientAuth(md)
 	}
-	c.redirectURL()
-	if md != nil && opts.TryClientCredentials {
-		c.clientSecret(ctx, md)
+	c.redirectURL(ctx, md)
+	if md != nil && !opts.SkipCredentialProbe {
+		c.credentials(ctx, md)
+	}
+	if opts.PostLogoutRedirectURL != "" {
+		c.postLogoutURL(ctx, md, opts.PostLogoutRedirectURL)
 	}
 	return c.report
 }
@@ -144,6 +177,9 @@ type checker struct {
 	cfg    *Config
 	client *http.Client
 	manual bool // Endpoints by hand: no capability lists to compare with
+	// bad holds the Config fields with a "config" finding; the checks
+	// that depend on one of them are left out rather than repeat it.
+	bad map[string]bool
 	// untrusted: the provider's location or issuer failed, so the secret
 	// must not be sent to its token endpoint.
 	untrusted bool
@@ -202,14 +238,14 @@ func (c *checker) discovery(ctx context.Context) *ProviderMetadata {
 		if err == nil {
 			c.add("discovery", CheckOK, "read the discovery document at "+u)
 		} else {
-			c.add("discovery", CheckFail, discoveryProblem(err))
+			c.add("discovery", CheckFail, c.discoveryProblem(err))
 		}
 		c.add("issuer", CheckFail, de.Detail)
 		c.untrusted = true
 		return md
 	}
 	if err != nil {
-		c.add("discovery", CheckFail, discoveryProblem(err))
+		c.add("discovery", CheckFail, c.discoveryProblem(err))
 		return nil
 	}
 	c.add("discovery", CheckOK, "read the discovery document at "+u)
@@ -217,13 +253,21 @@ func (c *checker) discovery(ctx context.Context) *ProviderMetadata {
 	return md
 }
 
-// discoveryProblem words a discovery failure for an administrator.
-func discoveryProblem(err error) string {
+// discoveryProblem words a discovery failure for an administrator; a
+// provider that does not answer is told apart from a bad answer.
+func (c *checker) discoveryProblem(err error) string {
 	var de *DiscoveryError
-	if errors.As(err, &de) {
-		return fmt.Sprintf("cannot use the discovery document at %s: %s", de.URL, de.Detail)
+	if !errors.As(err, &de) {
+		return err.Error()
 	}
-	return err.Error()
+	if np := netProblem(de.URL, de.Err); np != "" {
+		field := "Authority"
+		if c.cfg.MetadataURL != "" {
+			field = "MetadataURL"
+		}
+		return fmt.Sprintf("cannot fetch the discovery document at %s: %s: is the host and port of %s right? Is the provider running?", de.URL, np, field)
+	}
+	return fmt.Sprintf("cannot use the discovery document at %s: %s", de.URL, de.Detail)
 }
 
 // issuer records the "issuer" finding for metadata that New accepts.
@@ -310,6 +354,9 @@ func (c *checker) scopes(md *ProviderMetadata) {
 			}
 		}
 	}
+	if slices.Contains(scopes, "offline_access") {
+		c.add("scopes", CheckWarn, `scope "offline_access" asks for a refresh token, but many providers issue none for it unless the authorization request also has prompt=consent (OpenID Connect Core section 11): set the sign-in prompt to "consent", or make sure this provider issues refresh tokens without it`)
+	}
 	if len(c.report.Findings) == n {
 		c.add("scopes", CheckOK, "requesting "+strings.Join(scopes, " "))
 	}
@@ -352,23 +399,17 @@ func (c *checker) clientAuth(md *ProviderMetadata) {
 	}
 }
 
-// redirectURL checks the redirect URL and reminds that it must be
-// registered exactly.
-func (c *checker) redirectURL() {
-	raw := c.cfg.RedirectURL
-	if msg := urlProblem(raw, "the absolute callback URL registered at the provider, e.g. https://app.example.com/callback"); msg != "" {
-		c.add("redirect_url", CheckFail, msg)
+// redirectURL checks the redirect URL, unless the config findings already
+// refused it, and asks the provider whether it is registered; md may be
+// nil, and then only the offline part runs.
+func (c *checker) redirectURL(ctx context.Context, md *ProviderMetadata) {
+	if c.bad["RedirectURL"] {
 		return
 	}
-	u, _ := url.Parse(raw) // checked by urlProblem
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		c.add("redirect_url", CheckFail, "remove the #fragment from RedirectURL: redirect URLs must not contain one")
-		return
+	if u, err := url.Parse(c.cfg.RedirectURL); err == nil && u.Scheme == "http" {
+		c.add("redirect_url", CheckWarn, "plain http on a loopback address is fine for development only; use https in production")
 	}
-	remind := fmt.Sprintf("%q must be registered at the provider exactly as written (scheme, host, port, path, trailing slash): a redirect_uri mismatch is the most common sign-in error", raw)
-	if u.Scheme == "http" {
-		c.add("redirect_url", CheckWarn, "plain http on a loopback address is fine for development only; use https in production. "+remind)
-		return
+	if md != nil && !c.bad["ClientID"] {
+		c.probeRedirect(ctx, md)
 	}
-	c.add("redirect_url", CheckOK, remind)
 }

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -20,7 +19,7 @@ import (
 )
 
 // checkAllOK is what a correct configuration against rptest reports.
-const checkAllOK = "OK discovery, OK issuer, OK jwks, OK signing_algs, OK response_type, OK response_mode, OK scopes, OK pkce, OK client_auth, OK redirect_url"
+const checkAllOK = "OK discovery, OK issuer, OK jwks, OK signing_algs, OK response_type, OK response_mode, OK scopes, OK pkce, OK client_auth, OK redirect_url, OK credentials"
 
 // summary lists the report's findings as "STATUS check, …".
 func checkSummary(r *CheckReport) string {
@@ -75,19 +74,50 @@ func checkECKey(t *testing.T, kid string) string {
 
 // checkProvider serves a hand-written discovery document (at every path
 // ending in the well-known suffix), the key set jwks at /jwks and token at
-// /token. edit may change the document; its issuer is the server's URL.
+// /token, with checkProviderWith's other defaults. edit may change the
+// document; its issuer is the server's URL.
 func checkProvider(t *testing.T, edit func(base string, doc map[string]any), jwks string, token http.HandlerFunc) *httptest.Server {
 	t.Helper()
+	routes := map[string]http.HandlerFunc{}
+	if token != nil {
+		routes["/token"] = token
+	}
+	return checkProviderWith(t, edit, jwks, routes)
+}
+
+// checkProviderWith is checkProvider with handlers for any paths. By
+// default /authorize sends the browser back to redirect_uri with
+// error=login_required, /token refuses the grant with invalid_grant, as for
+// a made-up code, and /logout redirects to post_logout_redirect_uri.
+func checkProviderWith(t *testing.T, edit func(base string, doc map[string]any), jwks string, routes map[string]http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	defaults := map[string]http.HandlerFunc{
+		"/authorize": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?error=login_required&state="+r.URL.Query().Get("state"), http.StatusFound)
+		},
+		"/token": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+		},
+		"/logout": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Query().Get("post_logout_redirect_uri"), http.StatusFound)
+		},
+	}
 	var doc []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := routes[r.URL.Path]; h != nil {
+			h(w, r)
+			return
+		}
 		switch {
 		case strings.HasSuffix(r.URL.Path, wellKnownPath):
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(doc)
 		case r.URL.Path == "/jwks":
 			_, _ = w.Write([]byte(jwks))
-		case r.URL.Path == "/token" && token != nil:
-			token(w, r)
+		case defaults[r.URL.Path] != nil:
+			defaults[r.URL.Path](w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -98,6 +128,7 @@ func checkProvider(t *testing.T, edit func(base string, doc map[string]any), jwk
 		"authorization_endpoint":                srv.URL + "/authorize",
 		"token_endpoint":                        srv.URL + "/token",
 		"jwks_uri":                              srv.URL + "/jwks",
+		"end_session_endpoint":                  srv.URL + "/logout",
 		"response_types_supported":              []string{"code"},
 		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"code_challenge_methods_supported":      []string{"S256"},
@@ -115,22 +146,20 @@ func checkProvider(t *testing.T, edit func(base string, doc map[string]any), jwk
 func TestCheckGoodConfiguration(t *testing.T) {
 	op := rptest.NewServer(rptest.Config{ClientSecret: "s3cret-for-check-test"})
 	defer op.Close()
-	r := Check(context.Background(), checkConfigFor(op), CheckOptions{TryClientCredentials: true})
-	wantCheckSummary(t, r, checkAllOK+", OK client_secret")
-	// rptest authenticates the client, then refuses the grant with
-	// unsupported_grant_type; the wrong-secret request proves the order.
-	if f := checkFinding(t, r, "client_secret"); !strings.Contains(f.Message, "not enabled") || op.Requests("token") != 2 {
-		t.Errorf("client_secret %q after %d token requests; want accepted after 2", f.Message, op.Requests("token"))
-	}
+	r := Check(context.Background(), checkConfigFor(op), CheckOptions{})
+	wantCheckSummary(t, r, checkAllOK)
 	if !r.OK() || strings.Contains(r.String(), op.ClientSecret()) {
 		t.Errorf("OK() = %v, report:\n%s", r.OK(), r)
+	}
+	if n, m := op.Requests("token"), op.LastClientAuthMethod(); n != 1 || m != "" {
+		t.Errorf("%d token requests, last successful one %q; want 1 and no token issued", n, m)
 	}
 
 	cfg := checkConfigFor(op)
 	cfg.RedirectURL = "http://127.0.0.1:8080/callback"
 	r = Check(context.Background(), cfg, CheckOptions{})
-	wantCheckSummary(t, r, strings.Replace(checkAllOK, "OK redirect_url", "WARN redirect_url", 1))
-	if f := checkFinding(t, r, "redirect_url"); !strings.Contains(f.Message, "development") || !strings.Contains(f.Message, "registered at the provider exactly") {
+	wantCheckSummary(t, r, strings.Replace(checkAllOK, "OK redirect_url", "WARN redirect_url, OK redirect_url", 1))
+	if f := checkFinding(t, r, "redirect_url"); !strings.Contains(f.Message, "development") || !strings.Contains(f.Message, "https") {
 		t.Errorf("redirect_url message %q", f.Message)
 	}
 	if !r.OK() {
@@ -138,92 +167,12 @@ func TestCheckGoodConfiguration(t *testing.T) {
 	}
 }
 
-func TestCheckClientSecret(t *testing.T) {
-	const secret = "s3cret-for-check-test"
-	op := rptest.NewServer(rptest.Config{ClientSecret: secret})
-	defer op.Close()
-	for _, tc := range []struct {
-		auth, secret string
-		want         CheckStatus
-		requests     int
-	}{
-		{"", secret, CheckOK, 2},
-		{"client_secret_post", secret, CheckOK, 2},
-		{"", "wrong-secret-0815", CheckFail, 1},
-		{"client_secret_post", "wrong-secret-0815", CheckFail, 1},
-	} {
-		before := op.Requests("token")
-		cfg := checkConfigFor(op)
-		cfg.ClientAuth, cfg.ClientSecret = tc.auth, Secret(tc.secret)
-		r := Check(context.Background(), cfg, CheckOptions{TryClientCredentials: true})
-		f := checkFinding(t, r, "client_secret")
-		if f.Status != tc.want || op.Requests("token")-before != tc.requests {
-			t.Errorf("%s/%s: %v %q after %d requests; want %v after %d", tc.auth, tc.secret, f.Status, f.Message, op.Requests("token")-before, tc.want, tc.requests)
-		}
-		if tc.want == CheckFail && !strings.Contains(f.Message, "rejected the client ID or secret") {
-			t.Errorf("message %q", f.Message)
-		}
-		if s := r.String(); strings.Contains(s, tc.secret) || strings.Contains(s, secret) {
-			t.Errorf("report shows the secret:\n%s", s)
-		}
-	}
-}
-
-func TestCheckTokenEndpointAnswers(t *testing.T) {
-	const secret = "s3cret-for-check-test"
-	answer := func(status int, body string) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
-		}
-	}
-	checksSecretLast := func(w http.ResponseWriter, r *http.Request) {
-		if _, pass, _ := r.BasicAuth(); pass != secret {
-			answer(401, `{"error":"invalid_client"}`)(w, r)
-			return
-		}
-		answer(400, `{"error":"unsupported_grant_type"}`)(w, r)
-	}
-	for _, tc := range []struct {
-		name     string
-		token    http.HandlerFunc
-		auth     string
-		want     CheckStatus
-		requests int32
-	}{
-		{"token issued", answer(200, `{"access_token":"at-4711","token_type":"Bearer"}`), "", CheckOK, 1},
-		{"unauthorized_client", answer(400, `{"error":"unauthorized_client"}`), "", CheckOK, 1},
-		{"grant refused before the secret", answer(400, `{"error":"unsupported_grant_type"}`), "", CheckWarn, 2},
-		{"grant refused after the secret", checksSecretLast, "", CheckOK, 2},
-		{"invalid_client echoing the secret", answer(400, `{"error":"invalid_client","error_description":"bad secret `+secret+`"}`), "", CheckFail, 1},
-		{"server error", answer(500, `oops`), "", CheckWarn, 1},
-		{"public client", answer(200, `{}`), "none", CheckWarn, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var n atomic.Int32
-			op := checkProvider(t, nil, `{"keys":[`+checkECKey(t, "k1")+`]}`, func(w http.ResponseWriter, r *http.Request) {
-				n.Add(1)
-				tc.token(w, r)
-			})
-			cfg := Config{Authority: op.URL, ClientID: "app", ClientSecret: secret, ClientAuth: tc.auth, RedirectURL: "https://app.example.com/cb"}
-			r := Check(context.Background(), cfg, CheckOptions{TryClientCredentials: true})
-			if f := checkFinding(t, r, "client_secret"); f.Status != tc.want || n.Load() != tc.requests {
-				t.Errorf("%v %q after %d requests; want %v after %d", f.Status, f.Message, n.Load(), tc.want, tc.requests)
-			}
-			if s := r.String(); strings.Contains(s, secret) || strings.Contains(s, "at-4711") {
-				t.Errorf("report shows a secret or token:\n%s", s)
-			}
-		})
-	}
-}
-
 func TestCheckWrongIssuer(t *testing.T) {
 	op := rptest.NewServer(rptest.Config{})
 	defer op.Close()
 	op.SetFaults(rptest.Faults{DiscoveryIssuer: "https://evil.example"})
-	r := Check(context.Background(), checkConfigFor(op), CheckOptions{TryClientCredentials: true})
-	wantCheckSummary(t, r, strings.Replace(checkAllOK, "OK issuer", "FAIL issuer", 1)+", WARN client_secret")
+	r := Check(context.Background(), checkConfigFor(op), CheckOptions{})
+	wantCheckSummary(t, r, strings.Replace(strings.Replace(checkAllOK, "OK issuer", "FAIL issuer", 1), "OK credentials", "WARN credentials", 1))
 	if f := checkFinding(t, r, "issuer"); !strings.Contains(f.Message, `"https://evil.example"`) || r.OK() {
 		t.Errorf("issuer message %q, OK() = %v", f.Message, r.OK())
 	}
@@ -241,7 +190,7 @@ func TestCheckDiscoveryFailures(t *testing.T) {
 		closed bool
 		detail string
 	}{
-		{"unreachable", rptest.Faults{}, true, "request failed"},
+		{"unreachable", rptest.Faults{}, true, "host and port"},
 		{"404", rptest.Faults{DiscoveryStatus: 404}, false, "404 Not Found"},
 		{"not JSON", rptest.Faults{DiscoveryBody: []byte("<html>sign in</html>")}, false, "not a JSON discovery document"},
 		{"no jwks_uri", rptest.Faults{OmitJWKSURI: true}, false, "jwks_uri is missing"},
@@ -254,8 +203,8 @@ func TestCheckDiscoveryFailures(t *testing.T) {
 			if tc.closed {
 				cfg.Authority = closed.URL
 			}
-			r := Check(context.Background(), cfg, CheckOptions{TryClientCredentials: true})
-			wantCheckSummary(t, r, "FAIL discovery, OK scopes, OK redirect_url")
+			r := Check(context.Background(), cfg, CheckOptions{})
+			wantCheckSummary(t, r, "FAIL discovery, OK scopes")
 			if f := checkFinding(t, r, "discovery"); !strings.Contains(f.Message, cfg.Authority+wellKnownPath) || !strings.Contains(f.Message, tc.detail) {
 				t.Errorf("discovery message %q; want the URL and %q", f.Message, tc.detail)
 			}
@@ -267,7 +216,7 @@ func TestCheckProviderCapabilities(t *testing.T) {
 	set := func(k string, v any) func(string, map[string]any) {
 		return func(_ string, d map[string]any) { d[k] = v }
 	}
-	good := "OK discovery, OK issuer, OK jwks, OK signing_algs, OK response_type, OK response_mode, OK scopes, OK pkce, OK client_auth, OK redirect_url"
+	good := checkAllOK
 	for _, tc := range []struct {
 		name string
 		edit func(string, map[string]any)
@@ -277,7 +226,7 @@ func TestCheckProviderCapabilities(t *testing.T) {
 	}{
 		{"good", nil, "", nil, good},
 		{"unsupported response type", nil, "", func(c *Config) { c.ResponseType = "id_token" },
-			"OK discovery, OK issuer, OK jwks, OK signing_algs, FAIL response_type, WARN response_mode, OK scopes, OK client_auth, OK redirect_url"},
+			"OK discovery, OK issuer, OK jwks, OK signing_algs, FAIL response_type, WARN response_mode, OK scopes, OK client_auth, OK redirect_url, OK credentials"},
 		{"response types not advertised", set("response_types_supported", nil), "", nil, strings.Replace(good, "OK response_type", "WARN response_type", 1)},
 		{"form_post not offered", set("response_modes_supported", []string{"query"}), "", func(c *Config) { c.ResponseMode = "form_post" },
 			strings.Replace(good, "OK response_mode", "FAIL response_mode", 1)},
@@ -347,12 +296,81 @@ func TestCheckInvalidConfig(t *testing.T) {
 	cfg := checkConfigFor(op)
 	cfg.ClientID, cfg.RedirectURL = "", "http://app.example.com/callback"
 	r := Check(context.Background(), cfg, CheckOptions{})
-	wantCheckSummary(t, r, "FAIL config, FAIL config, "+strings.Replace(checkAllOK, "OK redirect_url", "FAIL redirect_url", 1))
-	if !strings.HasPrefix(r.Findings[0].Message, "ClientID: ") || !strings.HasPrefix(r.Findings[1].Message, "RedirectURL: ") {
+	// Without a client ID and a usable redirect URL, neither is probed.
+	wantCheckSummary(t, r, "FAIL config, FAIL config, "+strings.TrimSuffix(checkAllOK, ", OK redirect_url, OK credentials"))
+	if !strings.HasPrefix(r.Findings[0].Message, "ClientID: ") || !strings.HasPrefix(r.Findings[1].Message, "RedirectURL: ") || !strings.Contains(r.Findings[1].Message, "use https") {
 		t.Errorf("config findings %q", r.Findings[:2])
 	}
-	if f := checkFinding(t, r, "redirect_url"); !strings.Contains(f.Message, "use https") {
-		t.Errorf("redirect_url message %q", f.Message)
+	if n, m := op.Requests("authorize"), op.Requests("token"); n != 0 || m != 0 {
+		t.Errorf("%d authorization and %d token requests; want none", n, m)
+	}
+}
+
+// A bad redirect URL is reported once, not by Validate and again by the
+// redirect_url check.
+func TestCheckBadRedirectURLReportedOnce(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{})
+	defer op.Close()
+	for _, bad := range []string{"http://app.example.com/callback", "https://app.example.com/cb#x", "/callback"} {
+		cfg := checkConfigFor(op)
+		cfg.RedirectURL = bad
+		r := Check(context.Background(), cfg, CheckOptions{})
+		wantCheckSummary(t, r, "FAIL config, "+strings.Replace(checkAllOK, "OK redirect_url, ", "", 1))
+		if n := strings.Count(r.String(), "RedirectURL"); n != 1 || !strings.HasPrefix(r.Findings[0].Message, "RedirectURL: ") {
+			t.Errorf("%s: RedirectURL named %d times in\n%s", bad, n, r)
+		}
+	}
+	if n := op.Requests("authorize"); n != 0 {
+		t.Errorf("the bad redirect URLs were probed (%d requests)", n)
+	}
+}
+
+// failingTransport fails the test at any request.
+type failingTransport struct{ t *testing.T }
+
+func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.t.Errorf("unexpected request to %s", r.URL)
+	return nil, errors.New("no requests expected")
+}
+
+// A provider location that the configuration refuses is not contacted,
+// and nothing else is checked.
+func TestCheckStopsAtUnusableProviderLocation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mod   func(*Config)
+		field string
+	}{
+		{"http authority", func(c *Config) { c.Authority = "http://example.com" }, "Authority: "},
+		{"http metadata URL", func(c *Config) {
+			c.Authority, c.MetadataURL = "", "http://example.com/.well-known/openid-configuration"
+		}, "MetadataURL: "},
+		{"http token endpoint", func(c *Config) {
+			c.Authority = "https://idp.example"
+			c.Endpoints = &Endpoints{Authorization: "https://idp.example/a", Token: "http://idp.example/t", JWKS: "https://idp.example/k"}
+		}, "Endpoints.Token: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{ClientID: "app", ClientSecret: "check-secret-value", RedirectURL: "https://app.example.com/cb",
+				HTTPClient: &http.Client{Transport: failingTransport{t}}}
+			tc.mod(&cfg)
+			r := Check(context.Background(), cfg, CheckOptions{PostLogoutRedirectURL: "https://app.example.com/bye"})
+			wantCheckSummary(t, r, "FAIL config")
+			if !strings.HasPrefix(r.Findings[0].Message, tc.field) || !strings.Contains(r.Findings[0].Message, "plain http") {
+				t.Errorf("finding %q", r.Findings[0].Message)
+			}
+		})
+	}
+}
+
+func TestCheckUnreachableAuthority(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	host := strings.TrimPrefix(closed.URL, "http://")
+	r := Check(context.Background(), Config{Authority: closed.URL, ClientID: "app", ClientSecret: "check-secret-value", RedirectURL: "https://app.example.com/cb"}, CheckOptions{})
+	wantCheckSummary(t, r, "FAIL discovery, OK scopes")
+	if f := r.Findings[0]; !strings.Contains(f.Message, "the provider did not answer at "+host) || !strings.Contains(f.Message, "is the host and port of Authority right?") {
+		t.Errorf("discovery message %q", f.Message)
 	}
 }
 
@@ -361,8 +379,8 @@ func TestCheckManualEndpoints(t *testing.T) {
 	defer op.Close()
 	cfg := checkConfigFor(op)
 	cfg.Endpoints = &Endpoints{Authorization: op.URL + rptest.PathAuthorize, Token: op.URL + rptest.PathToken, JWKS: op.URL + rptest.PathJWKS}
-	r := Check(context.Background(), cfg, CheckOptions{TryClientCredentials: true})
-	wantCheckSummary(t, r, checkAllOK+", OK client_secret")
+	r := Check(context.Background(), cfg, CheckOptions{})
+	wantCheckSummary(t, r, checkAllOK)
 	if op.Requests("discovery") != 0 {
 		t.Error("Check fetched discovery although Endpoints are set")
 	}

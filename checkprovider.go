@@ -1,7 +1,6 @@
 package rp
 
-// The checks that talk to the provider beyond discovery: keys and the
-// client secret.
+// The checks of the provider's keys and signing algorithms.
 
 import (
 	"context"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -107,79 +105,4 @@ func (c *checker) signingAlgs(md *ProviderMetadata) {
 	default:
 		c.add("signing_algs", CheckOK, accepting)
 	}
-}
-
-// clientSecret tries the client ID and secret with a client_credentials
-// token request. Only invalid_client (or 401) proves them wrong and only a
-// token or unauthorized_client ("the authenticated client is not
-// authorized", RFC 6749 section 5.2) proves them right; other errors may be
-// answered before the secret is looked at, so a request with a wrong secret
-// tells whether the provider checks it first.
-func (c *checker) clientSecret(ctx context.Context, md *ProviderMetadata) {
-	method := c.cfg.clientAuth(md)
-	switch {
-	case c.cfg.ClientSecret == "":
-		c.add("client_secret", CheckWarn, "not tried: no client secret is configured")
-		return
-	case c.untrusted:
-		c.add("client_secret", CheckWarn, "not tried: the provider's address or issuer failed the checks above, and the secret is only sent to a provider that passes them")
-		return
-	case method != "client_secret_basic" && method != "client_secret_post":
-		c.add("client_secret", CheckWarn, "not tried: the client authenticates with "+method+", not with its secret")
-		return
-	}
-	status, code, desc, err := c.tryToken(ctx, md.TokenEndpoint, method, string(c.cfg.ClientSecret))
-	wrongSecretRejected := func() bool {
-		status, code, _, err := c.tryToken(ctx, md.TokenEndpoint, method, "rp-check-wrong-"+randomString())
-		return err == nil && (status == http.StatusUnauthorized || code == "invalid_client")
-	}
-	answer := strings.TrimSpace(fmt.Sprintf("HTTP %d %s %s", status, code, desc))
-	switch {
-	case err != nil:
-		c.add("client_secret", CheckFail, fmt.Sprintf("cannot reach the token endpoint: %v", err))
-	case status == http.StatusOK:
-		c.add("client_secret", CheckOK, "the client ID and secret were accepted (the token issued was discarded)")
-	case status == http.StatusUnauthorized || code == "invalid_client":
-		c.add("client_secret", CheckFail, "the provider rejected the client ID or secret ("+answer+"): check ClientID and ClientSecret, and whether the secret has expired")
-	case code == "unauthorized_client" || (slices.Contains([]string{"unsupported_grant_type", "invalid_scope", "invalid_request", "invalid_grant"}, code) && wrongSecretRejected()):
-		c.add("client_secret", CheckOK, "the client ID and secret were accepted (client credentials are not enabled for this client, which is fine)")
-	default:
-		c.add("client_secret", CheckWarn, "could not tell whether the client ID and secret are right: the provider answered "+answer+" before checking them; the first sign-in will tell")
-	}
-}
-
-// tryToken sends a client_credentials request authenticated with method
-// and secret, without following redirects, and returns the HTTP status and
-// the sanitized OAuth error code and description.
-func (c *checker) tryToken(ctx context.Context, tokenURL, method, secret string) (status int, code, desc string, err error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
-	if method == "client_secret_post" {
-		form.Set("client_id", c.cfg.ClientID)
-		form.Set("client_secret", secret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return 0, "", "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if method == "client_secret_basic" {
-		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(secret))
-	}
-	client := *c.client
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", "", err
-	}
-	defer resp.Body.Close()
-	var e struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		_ = json.Unmarshal(body, &e)
-	}
-	return resp.StatusCode, sanitize(e.Error), sanitize(e.Description), nil
 }
