@@ -1,6 +1,10 @@
 // Command oidccheck tests OpenID Connect relying-party settings against the
 // provider without signing anyone in, like the "Test settings" button of a
-// settings page, and prints one finding per line.
+// settings page, and prints one finding per line. Beyond reading the
+// provider's metadata, it asks the provider whether it accepts the redirect
+// URL (and, with -post-logout-redirect-url, the post-logout one) and the
+// client ID and secret (a token request for a made-up code, which issues no
+// token; -skip-credential-probe turns it off).
 //
 // Usage:
 //
@@ -50,12 +54,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	fs.StringVar(&cfg.ResponseType, "response-type", "", `"code" (default), "id_token", "id_token token", "code id_token", "code token" or "code id_token token"`)
 	fs.StringVar(&cfg.ResponseMode, "response-mode", "", `"query", "form_post" or "fragment" (default: query for code, form_post otherwise)`)
 	fs.StringVar(&cfg.ClientAuth, "client-auth", "", `"client_secret_basic", "client_secret_post" or "none" (default: chosen from the provider's metadata)`)
-	fs.BoolVar(&opts.TryClientCredentials, "try-client-credentials", false, "send client_credentials token requests to test the client ID and secret (some providers log or alert on them)")
+	fs.StringVar(&opts.PostLogoutRedirectURL, "post-logout-redirect-url", "", "also ask the provider whether it accepts this URL after logout (post_logout_redirect_uri)")
+	fs.BoolVar(&opts.SkipCredentialProbe, "skip-credential-probe", false, "do not test the client ID and secret with a token request for a made-up code (some providers alert on failed token requests)")
 	fs.StringVar(&tenants, "tenants", "", "Microsoft Entra tenant IDs allowed through a multi-tenant authority, separated by commas")
 	fs.BoolVar(&cfg.AllowAnyTenant, "any-tenant", false, "admit every Entra tenant through a multi-tenant authority (deliberately)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: oidccheck -authority URL -client-id ID -redirect-url URL [flags]\n\n"+
-			"Tests OpenID Connect settings against the provider without signing anyone in.\n"+
+			"Tests OpenID Connect settings against the provider without signing anyone in:\n"+
+			"discovery, keys, capabilities, whether the redirect URL is registered (an\n"+
+			"authorization request with prompt=none, not followed) and whether the client\n"+
+			"ID and secret are right (a token request for a made-up code, which mints no\n"+
+			"token; -skip-credential-probe turns it off).\n"+
 			"The client secret is read from -client-secret or, better, from the environment\n"+
 			"variable %s, which keeps it out of the process list.\n"+
 			"Exit status: 0 when no check failed, 1 when one did, 2 on bad usage.\n\nFlags:\n", secretEnv)

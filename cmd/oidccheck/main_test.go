@@ -27,7 +27,7 @@ func TestRunGoodSettings(t *testing.T) {
 	defer op.Close()
 	code, out, errOut := runCheck(t, map[string]string{secretEnv: testSecret},
 		"-authority", op.Issuer(), "-client-id", op.ClientID(), "-redirect-url", "http://127.0.0.1:8080/callback",
-		"-scopes", "openid, profile email", "-try-client-credentials")
+		"-scopes", "openid, profile email")
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
 	}
@@ -46,12 +46,44 @@ func TestRunGoodSettings(t *testing.T) {
 			t.Errorf("messages not aligned:\n%s", out)
 		}
 	}
-	want := "OK   discovery,OK   issuer,OK   jwks,OK   signing_algs,OK   response_type,OK   response_mode,OK   scopes,OK   pkce,OK   client_auth,WARN redirect_url,OK   client_secret"
+	want := "OK   discovery,OK   issuer,OK   jwks,OK   signing_algs,OK   response_type,OK   response_mode,OK   scopes,OK   pkce,OK   client_auth,WARN redirect_url,OK   redirect_url,OK   credentials"
 	if got := strings.Join(checks, ","); got != want {
 		t.Errorf("findings %s\nwant %s", got, want)
 	}
 	if strings.Contains(out, testSecret) {
 		t.Error("the secret is in the output")
+	}
+	if n := op.Requests("token"); n != 1 {
+		t.Errorf("%d token requests; want the one credential probe", n)
+	}
+}
+
+func TestRunSkipCredentialProbe(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{ClientSecret: testSecret})
+	defer op.Close()
+	code, out, _ := runCheck(t, map[string]string{secretEnv: "wrong-secret-0815"},
+		"-authority", op.Issuer(), "-client-id", op.ClientID(), "-redirect-url", "https://app.example.com/cb", "-skip-credential-probe")
+	if code != 0 || strings.Contains(out, "credentials") || op.Requests("token") != 0 {
+		t.Errorf("exit %d after %d token requests; want 0 and no probe:\n%s", code, op.Requests("token"), out)
+	}
+}
+
+func TestRunPostLogoutRedirectURL(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{ClientSecret: testSecret, PostLogoutRedirectURIs: []string{"https://app.example.com/bye"}})
+	defer op.Close()
+	base := []string{"-authority", op.Issuer(), "-client-id", op.ClientID(), "-redirect-url", "https://app.example.com/cb"}
+	for _, tc := range []struct {
+		url   string
+		code  int
+		wants string
+	}{
+		{"https://app.example.com/bye", 0, "OK    post_logout_redirect_url  \"https://app.example.com/bye\" is registered"},
+		{"https://app.example.com/other", 1, "FAIL  post_logout_redirect_url  the provider rejected this post-logout redirect URL"},
+	} {
+		code, out, _ := runCheck(t, map[string]string{secretEnv: testSecret}, append(base, "-post-logout-redirect-url", tc.url)...)
+		if code != tc.code || !strings.Contains(out, tc.wants) {
+			t.Errorf("%s: exit %d; want %d and %q in:\n%s", tc.url, code, tc.code, tc.wants, out)
+		}
 	}
 }
 
@@ -65,8 +97,8 @@ func TestRunFailures(t *testing.T) {
 		env   string
 		wants string // the start of a line of the report
 	}{
-		{"wrong secret in a flag", []string{"-client-secret", "wrong-secret-0815", "-try-client-credentials"}, "", "FAIL  client_secret  the provider rejected"},
-		{"wrong secret in the environment", []string{"-try-client-credentials"}, "wrong-secret-0815", "FAIL  client_secret  the provider rejected"},
+		{"wrong secret in a flag", []string{"-client-secret", "wrong-secret-0815"}, "", "FAIL  credentials    the provider rejected the client ID or secret"},
+		{"wrong secret in the environment", nil, "wrong-secret-0815", "FAIL  credentials    the provider rejected the client ID or secret"},
 		{"response type", []string{"-client-secret", testSecret, "-response-type", "token"}, "", "FAIL  config"},
 		{"response mode", []string{"-client-secret", testSecret, "-response-mode", "query", "-response-type", "code id_token"}, "", "FAIL  config"},
 		{"client auth", []string{"-client-secret", testSecret, "-client-auth", "none"}, "", "FAIL  client_auth"},
