@@ -13,11 +13,11 @@ import (
 )
 
 // credentials sends the token endpoint an authorization code request with
-// a made-up code, redirect URL and PKCE verifier, authenticated as the
-// client authenticates, and records what the answer says about the client
-// credentials: invalid_client (or 401) means a wrong client ID, secret or
-// key; invalid_grant means the client was authenticated and the code
-// refused (RFC 6749 section 5.2).
+// a made-up code, the redirect URL and (unless DisablePKCE) a PKCE verifier,
+// authenticated as the client authenticates, and records what the answer
+// says about the client credentials: invalid_client (or 401) means a wrong
+// client ID, secret or key; invalid_grant means the client was
+// authenticated and the code refused (RFC 6749 section 5.2).
 func (c *checker) credentials(ctx context.Context, md *ProviderMetadata) {
 	const check = "credentials"
 	if c.bad["ClientID"] || c.bad["ClientSecret"] || c.bad["ClientKey"] || c.bad["ClientAuth"] {
@@ -36,10 +36,12 @@ func (c *checker) credentials(ctx context.Context, md *ProviderMetadata) {
 		what = "key"
 	}
 	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"code":          {randomString()},
-		"redirect_uri":  {c.cfg.RedirectURL},
-		"code_verifier": {randomString()},
+		"grant_type":   {"authorization_code"},
+		"code":         {randomString()},
+		"redirect_uri": {c.cfg.RedirectURL},
+	}
+	if !c.cfg.DisablePKCE {
+		form.Set("code_verifier", randomString())
 	}
 	if method != "client_secret_basic" {
 		form.Set("client_id", c.cfg.ClientID)

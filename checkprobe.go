@@ -127,17 +127,23 @@ func (c *checker) probeRedirect(ctx context.Context, md *ProviderMetadata) {
 	if len(scopes) == 0 {
 		scopes = DefaultScopes
 	}
-	challenge := sha256.Sum256([]byte(randomString()))
-	q := url.Values{
-		"client_id":             {c.cfg.ClientID},
-		"redirect_uri":          {raw},
-		"response_type":         {c.cfg.responseType()},
-		"scope":                 {strings.Join(scopes, " ")},
-		"state":                 {randomString()},
-		"nonce":                 {randomString()},
-		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
-		"code_challenge_method": {"S256"},
-		"prompt":                {"none"},
+	q := url.Values{}
+	for k, vs := range c.cfg.ExtraAuthParams { // as a login sends them; Validate keeps out the reserved ones
+		if len(vs) > 0 {
+			q.Set(k, vs[0])
+		}
+	}
+	q.Set("client_id", c.cfg.ClientID)
+	q.Set("redirect_uri", raw)
+	q.Set("response_type", c.cfg.responseType())
+	q.Set("scope", strings.Join(scopes, " "))
+	q.Set("state", randomString())
+	q.Set("nonce", randomString())
+	q.Set("prompt", "none")
+	if !c.cfg.DisablePKCE {
+		challenge := sha256.Sum256([]byte(randomString()))
+		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(challenge[:]))
+		q.Set("code_challenge_method", "S256")
 	}
 	// No response_mode: the default ones, query and fragment, both answer
 	// with a redirect that tells where the provider sends the browser.

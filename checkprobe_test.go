@@ -165,6 +165,14 @@ func TestCheckRedirectURLProbe(t *testing.T) {
 		t.Errorf("authorization request %v", p)
 	}
 
+	// The probe sends what a login sends.
+	cfg.DisablePKCE, cfg.ExtraAuthParams = true, url.Values{"audience": {"api://x"}}
+	_ = Check(context.Background(), cfg, CheckOptions{SkipCredentialProbe: true})
+	if p := op.LastAuthorizeParams(); p.Has("code_challenge") || p.Has("code_challenge_method") || p.Get("audience") != "api://x" || p.Get("prompt") != "none" {
+		t.Errorf("authorization request without PKCE, with an extra parameter: %v", p)
+	}
+	cfg.DisablePKCE, cfg.ExtraAuthParams = false, nil
+
 	cfg.RedirectURL = "https://app.example.com/callback/"
 	r = Check(context.Background(), cfg, CheckOptions{SkipCredentialProbe: true})
 	wantCheckSummary(t, r, strings.Replace(strings.TrimSuffix(checkAllOK, ", OK credentials"), "OK redirect_url", "FAIL redirect_url", 1))
