@@ -79,6 +79,11 @@ var (
 	ErrIDTokenACR            = errors.New("rp: ID token acr is not one of the requested acr_values")
 	ErrTenantNotAllowed      = errors.New("rp: ID token issued for a tenant that is not allowed")
 	ErrHostedDomain          = errors.New("rp: ID token hd is not the configured hosted domain")
+	// ErrIDTokenIssuedBeforeLogin: the ID token's iat lies before the
+	// start of the login it answers (or of the refresh request that
+	// returned it) by more than Config.ClockSkew, so it cannot have been
+	// issued for it: it is a replayed or stale token.
+	ErrIDTokenIssuedBeforeLogin = errors.New("rp: ID token was issued before this login began")
 )
 
 // IDTokenError is an ID token rejection.
