@@ -98,7 +98,7 @@ func TestExpiryWithinSkew(t *testing.T) {
 		h := newHarness(t, rptest.Config{}, nil)
 		h.op.SetFaults(rptest.Faults{ExtraIDTokenClaims: map[string]any{
 			"exp": h.clock.Now().Add(-tc.expiredAgo).Unix(),
-			"iat": h.clock.Now().Add(-time.Hour).Unix(),
+			"iat": h.clock.Now().Add(-DefaultClockSkew).Unix(), // as early as the login allows
 		}})
 		if _, err := h.login(); !errors.Is(err, tc.want) {
 			t.Errorf("token expired %v ago: %v; want %v", tc.expiredAgo, err, tc.want)

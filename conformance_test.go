@@ -250,10 +250,12 @@ func TestConformance(t *testing.T) {
 			},
 			want: ErrIDTokenExpired, token: 1,
 		},
-		// The library sets no bound on the age of iat: a token issued a
-		// week ago whose exp is still ahead is accepted (OpenID Connect
-		// Core 3.1.3.7 leaves such a bound to the relying party).
-		"iat-week-old": {faults: faults(rptest.Faults{IssuedAt: -7 * 24 * time.Hour}), token: 1, userinfo: 1},
+		// No ID token issued before its login began (less the clock
+		// skew) answers it, however far its exp (OpenID Connect Core
+		// 3.1.3.7 leaves the bound on iat to the relying party).
+		"iat-week-old":              {faults: faults(rptest.Faults{IssuedAt: -7 * 24 * time.Hour}), want: ErrIDTokenIssuedBeforeLogin, token: 1},
+		"iat-before-login-and-skew": {faults: faults(rptest.Faults{IssuedAt: -DefaultClockSkew - time.Second}), want: ErrIDTokenIssuedBeforeLogin, token: 1},
+		"iat-skew-before-login":     {faults: faults(rptest.Faults{IssuedAt: -DefaultClockSkew}), token: 1, userinfo: 1},
 
 		// Token types confused with ID tokens.
 		"access-token-as-id-token": {faults: faults(rptest.Faults{IDTokenIsAccessToken: true}), want: ErrIDTokenMalformed, token: 1},
@@ -640,12 +642,12 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.rp.ids.verify(context.Background(), raw, "n"); err != nil {
+		if _, err := h.rp.ids.verify(context.Background(), raw, "n", now); err != nil {
 			t.Fatalf("the compact token: %v", err)
 		}
 		p := strings.Split(raw, ".")
 		flat, _ := json.Marshal(map[string]string{"protected": p[0], "payload": p[1], "signature": p[2]})
-		if _, err := h.rp.ids.verify(context.Background(), string(flat), "n"); !errors.Is(err, ErrIDTokenMalformed) {
+		if _, err := h.rp.ids.verify(context.Background(), string(flat), "n", now); !errors.Is(err, ErrIDTokenMalformed) {
 			t.Fatalf("the same token in JSON serialization: %v; want ErrIDTokenMalformed", err)
 		}
 	})

@@ -25,11 +25,13 @@ var (
 	ErrStateMissing error = &stateError{"rp: authorization response has no state"}
 	// ErrStateUnknown: this browser holds no login transaction for the
 	// response's state: the login was started in another browser or on
-	// another host name (localhost vs 127.0.0.1), its cookie was lost or
-	// already consumed, or the state was forged.
+	// another host name (localhost vs 127.0.0.1) or by another RP (another
+	// provider, client ID or redirect URL), its cookie was lost or already
+	// consumed, or the state was forged.
 	ErrStateUnknown error = &stateError{"rp: no login in progress for this state"}
 	// ErrStateInvalid: a transaction cookie exists but is not genuine or not
-	// for this state: it was altered, forged or sealed with an unknown key.
+	// for this state: it was altered, forged, sealed with an unknown key or
+	// sealed by another RP and renamed.
 	ErrStateInvalid error = &stateError{"rp: login transaction cookie is not valid for this state"}
 	// ErrStateExpired: the login took longer than Config.LoginTimeout.
 	ErrStateExpired error = &stateError{"rp: login transaction expired; start the login again"}
@@ -79,6 +81,11 @@ var (
 	ErrIDTokenACR            = errors.New("rp: ID token acr is not one of the requested acr_values")
 	ErrTenantNotAllowed      = errors.New("rp: ID token issued for a tenant that is not allowed")
 	ErrHostedDomain          = errors.New("rp: ID token hd is not the configured hosted domain")
+	// ErrIDTokenIssuedBeforeLogin: the ID token's iat lies before the
+	// start of the login it answers (or of the refresh request that
+	// returned it) by more than Config.ClockSkew, so it cannot have been
+	// issued for it: it is a replayed or stale token.
+	ErrIDTokenIssuedBeforeLogin = errors.New("rp: ID token was issued before this login began")
 )
 
 // IDTokenError is an ID token rejection.

@@ -23,7 +23,7 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 			return nil, nil, ErrMissingIDToken
 		}
 		var err error
-		if front, err = r.ids.verify(ctx, raw, tx.Nonce); err != nil {
+		if front, err = r.ids.verify(ctx, raw, tx.Nonce, tx.began()); err != nil {
 			return nil, nil, err
 		}
 		if responseTypeHas(rt, "code") {
@@ -53,7 +53,7 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	id := front
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID != "" {
-		back, err := r.ids.verify(ctx, rawID, tx.Nonce)
+		back, err := r.ids.verify(ctx, rawID, tx.Nonce, tx.began())
 		if err != nil {
 			return nil, nil, err
 		}

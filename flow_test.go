@@ -121,7 +121,7 @@ func TestGoogleIssuerSpellings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.verify(context.Background(), raw, "n"); !errors.Is(err, want) {
+		if _, err := v.verify(context.Background(), raw, "n", now); !errors.Is(err, want) {
 			t.Errorf("iss %q: %v; want %v", iss, err, want)
 		}
 	}
@@ -129,7 +129,7 @@ func TestGoogleIssuerSpellings(t *testing.T) {
 	other := newIDTokenVerifier(issuerPolicy{issuer: "https://login.example.com"}, op.ClientID(), []string{"RS256"}, keys, time.Minute, func() time.Time { return now })
 	raw, _ := op.SignIDToken(map[string]any{"iss": "login.example.com", "sub": "1", "aud": op.ClientID(), "nonce": "n",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
-	if _, err := other.verify(context.Background(), raw, "n"); !errors.Is(err, ErrIDTokenIssuer) {
+	if _, err := other.verify(context.Background(), raw, "n", now); !errors.Is(err, ErrIDTokenIssuer) {
 		t.Errorf("scheme-less issuer for a non-Google provider: %v", err)
 	}
 }

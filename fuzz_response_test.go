@@ -36,7 +36,7 @@ const fuzzState = "fuzz-state"
 // fuzzTxCookie seals tx under the cookie name of state with r's keys.
 func fuzzTxCookie(r *RP, state string, tx any) string {
 	plain, _ := json.Marshal(tx)
-	return r.sealer.Seal(plain, []byte(r.txCookieName(state)))
+	return r.sealTx(r.txCookieName(state), plain)
 }
 
 // fuzzCallbackRequest builds the authorization response a browser sends: a
@@ -124,7 +124,7 @@ func FuzzAuthorizationResponse(f *testing.F) {
 
 	expired := fuzzTxCookie(r, fuzzState, transaction{State: fuzzState, Nonce: "n", Verifier: "v", ReturnTo: "/", Expiry: fuzzNow.Add(-time.Second).Unix()})
 	otherState := fuzzTxCookie(r, fuzzState, transaction{State: "another-state", Nonce: "n", Expiry: fuzzNow.Add(time.Hour).Unix()})
-	notJSON := r.sealer.Seal([]byte("not json"), []byte(r.txCookieName(fuzzState)))
+	notJSON := r.sealTx(r.txCookieName(fuzzState), []byte("not json"))
 	otherName := r.sealer.Seal([]byte(`{"s":"fuzz-state","n":"n","e":1900000000}`), []byte("rp_tx_other"))
 
 	f.Add(false, "code=abc&state="+fuzzState, "", expired)

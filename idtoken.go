@@ -57,10 +57,12 @@ type verifiedIDToken struct {
 	claims map[string]any
 }
 
-// verify checks raw and that its nonce equals nonce (compared in constant
-// time). It never returns the token text in an error.
-func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verifiedIDToken, error) {
-	id, err := v.verifyToken(ctx, raw)
+// verify checks raw, that it was issued no earlier than began (the start
+// of its login) less the clock skew, and that its nonce equals nonce
+// (compared in constant time). It never returns the token text in an
+// error.
+func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string, began time.Time) (*verifiedIDToken, error) {
+	id, err := v.verifyToken(ctx, raw, began)
 	if err != nil {
 		return nil, err
 	}
@@ -75,11 +77,13 @@ func (v *idTokenVerifier) verify(ctx context.Context, raw, nonce string) (*verif
 }
 
 // verifyRefreshed checks an ID token from a refresh (OpenID Connect Core
-// 12.2): everything verify checks, the same iss and sub as the sign-in's
-// claims, and a nonce, when present, equal to the sign-in's (Entra repeats
-// it; others leave it out).
-func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw string, original map[string]any) (*verifiedIDToken, error) {
-	id, err := v.verifyToken(ctx, raw)
+// 12.2) requested at began: everything verify checks but the nonce, iat no
+// earlier than began less the skew, the same iss, sub, aud (as a set) and
+// azp as the sign-in's claims original, a nonce, when present, equal to
+// the sign-in's (Entra repeats it; others leave it out), and the sign-in's
+// auth_time (see sameAuthTime).
+func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw string, original map[string]any, began time.Time) (*verifiedIDToken, error) {
+	id, err := v.verifyToken(ctx, raw, began)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +98,84 @@ func (v *idTokenVerifier) verifyRefreshed(ctx context.Context, raw string, origi
 			return nil, idTokenError(ErrNonceMismatch, nil, "the refreshed ID token's nonce differs from the sign-in's")
 		}
 	}
+	if err := sameAudience(id.claims, original); err != nil {
+		return nil, err
+	}
+	if err := sameAuthTime(id.claims, original); err != nil {
+		return nil, err
+	}
 	return id, nil
 }
 
-// verifyToken checks everything about raw but its nonce.
-func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string) (*verifiedIDToken, error) {
+// sameAudience holds a refreshed ID token to the sign-in's aud, compared as
+// a set, and azp: when either token has an azp, both must have the same.
+func sameAudience(refreshed, original map[string]any) error {
+	got, want := audienceSet(refreshed["aud"]), audienceSet(original["aud"])
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) == 0 || !slices.Equal(slices.Compact(got), slices.Compact(want)) {
+		return idTokenError(ErrIDTokenAudience, nil, "the refreshed ID token's aud differs from the sign-in's")
+	}
+	azp, hasAzp := refreshed["azp"].(string) // checkClaims refused any other type
+	_, origAzp := original["azp"]
+	orig, _ := original["azp"].(string)
+	if hasAzp != origAzp || azp != orig {
+		return idTokenError(ErrIDTokenAudience, nil, "the refreshed ID token's azp differs from the sign-in's")
+	}
+	return nil
+}
+
+// audienceSet reads an aud claim, a string or a list of strings; anything
+// else reads as no audience.
+func audienceSet(aud any) []string {
+	switch a := aud.(type) {
+	case string:
+		return []string{a}
+	case []string:
+		return slices.Clone(a)
+	case []any:
+		var out []string
+		for _, e := range a {
+			s, ok := e.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// sameAuthTime holds a refreshed ID token to the sign-in's auth_time. The
+// refreshed token may leave auth_time out (the sign-in's stays in force);
+// when present it must be a number equal to the sign-in's, and it is
+// refused when the sign-in had none: a refresh does not authenticate the
+// user, so it cannot add a sign-in time an application might trust for a
+// recent-login decision.
+func sameAuthTime(refreshed, original map[string]any) error {
+	v, ok := refreshed["auth_time"]
+	if !ok {
+		return nil
+	}
+	got, ok := numericDate(v)
+	if !ok {
+		return idTokenError(ErrIDTokenAuthTime, nil, "the refreshed ID token's auth_time is not a number")
+	}
+	want, ok := numericDate(original["auth_time"])
+	if !ok {
+		return idTokenError(ErrIDTokenAuthTime, nil, "the refreshed ID token has an auth_time, the sign-in had none")
+	}
+	if !got.Equal(want) {
+		return idTokenError(ErrIDTokenAuthTime, nil, "the refreshed ID token's auth_time %s differs from the sign-in's %s",
+			got.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// verifyToken checks everything about raw but its nonce; began is the
+// start of the login or refresh it answers.
+func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began time.Time) (*verifiedIDToken, error) {
 	probe := &sigProbe{}
 	tok, err := v.verifier.Verify(context.WithValue(ctx, sigProbeKey{}, probe), raw)
 	if err != nil {
@@ -111,7 +188,7 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string) (*verifie
 	if err := checkTokenKind(probe.typ, claims); err != nil {
 		return nil, err
 	}
-	if err := v.checkClaims(tok, claims); err != nil {
+	if err := v.checkClaims(tok, claims, began); err != nil {
 		return nil, err
 	}
 	return &verifiedIDToken{token: tok, claims: claims}, nil
@@ -139,9 +216,10 @@ func checkTokenKind(typ string, claims map[string]any) error {
 	return nil
 }
 
-// checkClaims checks what go-oidc does not: sub, iat, nbf, azp and that
-// the client is the only audience or the azp.
-func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) error {
+// checkClaims checks what go-oidc does not: sub, iat (not after now nor
+// before began, each give or take the skew), nbf, azp and that the client
+// is the only audience or the azp.
+func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any, began time.Time) error {
 	if err := v.policy.check(tok.Issuer, claims); err != nil {
 		return err
 	}
@@ -164,6 +242,13 @@ func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any) 
 	if tok.IssuedAt.After(now.Add(v.skew)) {
 		return idTokenError(ErrIDTokenIssuedInFuture, nil, "iat is %s, more than the allowed clock skew of %v after now (%s)",
 			tok.IssuedAt.UTC().Format(time.RFC3339), v.skew, now.UTC().Format(time.RFC3339))
+	}
+	// A token issued before its login (or refresh) began cannot answer
+	// it, however long its exp: it is replayed or stale. This needs no
+	// tunable age limit.
+	if tok.IssuedAt.Before(began.Add(-v.skew)) {
+		return idTokenError(ErrIDTokenIssuedBeforeLogin, nil, "iat is %s, more than the allowed clock skew of %v before the request began (%s)",
+			tok.IssuedAt.UTC().Format(time.RFC3339), v.skew, began.UTC().Format(time.RFC3339))
 	}
 	if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(now.Add(v.skew)) {
 		return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))

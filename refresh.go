@@ -10,8 +10,11 @@ import (
 )
 
 // refreshTokens trades a refresh token for new tokens. A new ID token, when
-// the provider sends one, is verified and must name subject.
+// the provider sends one, is verified against the sign-in's claims original
+// (see verifyRefreshed) and must be issued after the request began, less
+// the clock skew.
 func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original map[string]any) (*oauth2.Token, *verifiedIDToken, error) {
+	began := r.now()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
 	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
@@ -21,7 +24,7 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	if rawID == "" {
 		return tok, nil, nil
 	}
-	id, err := r.ids.verifyRefreshed(ctx, rawID, original)
+	id, err := r.ids.verifyRefreshed(ctx, rawID, original, began)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -211,10 +211,11 @@ var reservedParams = []string{"client_id", "redirect_uri", "response_type", "sco
 
 // AuthURL starts a login: it creates state, nonce and a PKCE verifier, sets
 // the login's sealed transaction cookie on w (evicting the oldest of the
-// browser's logins in progress, as req's cookies show, beyond
-// Config.MaxLoginsInProgress), and returns the provider's authorization URL
-// to send the browser to. Use Login to redirect at once;
-// a caller redirecting itself should send Cache-Control: no-store too.
+// browser's logins in progress with this RP, as req's cookies show, beyond
+// Config.MaxLoginsInProgress; other RPs' logins are left alone), and
+// returns the provider's authorization URL to send the browser to. Use
+// Login to redirect at once; a caller redirecting itself should send
+// Cache-Control: no-store too.
 func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions) (string, error) {
 	returnTo, ok := safeReturnTo(opts.ReturnTo, r.redirect)
 	if !ok {
@@ -240,11 +241,13 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 			params = append(params, oauth2.SetAuthURLParam(k, vs[0]))
 		}
 	}
+	now := r.now()
 	tx := &transaction{
 		State:    randomString(),
 		Nonce:    randomString(),
 		ReturnTo: returnTo,
-		Expiry:   r.now().Add(r.cfg.LoginTimeout).Unix(),
+		Created:  now.Unix(),
+		Expiry:   now.Add(r.cfg.LoginTimeout).Unix(),
 	}
 	params = append(params, oauth2.SetAuthURLParam("nonce", tx.Nonce))
 	params = append(params, r.authParams...)

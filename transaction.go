@@ -21,19 +21,55 @@ type transaction struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v,omitempty"`
 	ReturnTo string `json:"r,omitempty"`
+	Created  int64  `json:"c"` // Unix seconds: no ID token issued before may answer it
 	Expiry   int64  `json:"e"`
 }
+
+// began is when the login started.
+func (tx *transaction) began() time.Time { return time.Unix(tx.Created, 0) }
 
 // maxStateLen bounds the state parameter accepted from the browser.
 const maxStateLen = 512
 
+// txBinding names this RP in its login transactions: the provider's
+// issuer, the client ID and the redirect URL. Two RPs differing in any of
+// them never read each other's transactions, even when they share
+// CookieSecrets, as the instances of one deployment must.
+func (r *RP) txBinding() []byte {
+	b, _ := json.Marshal([]string{r.md.Issuer, r.cfg.ClientID, r.cfg.RedirectURL}) // strings cannot fail
+	return b
+}
+
+// txPrefix starts the name of every login transaction cookie of this RP:
+// "rp_tx_", 8 characters of a hash of txBinding, and "_". Eviction and
+// MaxLoginsInProgress look only at cookies with this prefix, so the logins
+// of other RPs of the same site (other providers, or other redirect URLs)
+// are left alone.
+func (r *RP) txPrefix() string {
+	sum := sha256.Sum256(r.txBinding())
+	return r.cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:6]) + "_"
+}
+
 // txCookieName names the cookie of the login whose state is state. Each
 // login has its own cookie, so logins in several tabs do not disturb each
-// other. The name is derived from a hash so it is short and cookie-safe.
+// other. The name is derived from hashes so it is short and cookie-safe.
 func (r *RP) txCookieName(state string) string {
 	sum := sha256.Sum256([]byte(state))
-	return r.cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:12])
+	return r.txPrefix() + base64.RawURLEncoding.EncodeToString(sum[:12])
 }
+
+// txAAD is the associated data a transaction cookie is sealed with: its
+// name and, in full, the RP that made it. The name's short hash only keeps
+// RPs from seeing each other's cookies; the binding itself rests on this,
+// so a transaction of another RP does not open here, whatever its name.
+func (r *RP) txAAD(name string) []byte {
+	return append(append([]byte(name), 0), r.txBinding()...)
+}
+
+// sealTx and openTx seal and open the value of the transaction cookie name.
+func (r *RP) sealTx(name string, plain []byte) string { return r.sealer.Seal(plain, r.txAAD(name)) }
+
+func (r *RP) openTx(name, value string) ([]byte, error) { return r.sealer.Open(value, r.txAAD(name)) }
 
 // txCookie returns the cookie holding tx, or deleting it when tx is nil.
 func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
@@ -60,14 +96,15 @@ func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
 		return c
 	}
 	plain, _ := json.Marshal(tx) // a struct of strings and an int cannot fail
-	c.Value = r.sealer.Seal(plain, []byte(name))
+	c.Value = r.sealTx(name, plain)
 	c.MaxAge = int(r.cfg.LoginTimeout / time.Second)
 	return c
 }
 
-// evictTransactions deletes the oldest login transaction cookies req
-// carries so that, with the one about to be set, at most
-// MaxLoginsInProgress remain. Cookies that do not open are deleted too.
+// evictTransactions deletes the oldest of this RP's login transaction
+// cookies req carries so that, with the one about to be set, at most
+// MaxLoginsInProgress remain. This RP's cookies that do not open are
+// deleted too. Cookies of other RPs (see txPrefix) are never touched.
 func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 	if req == nil {
 		return
@@ -77,13 +114,13 @@ func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 		expiry int64
 	}
 	var live []entry
-	prefix := r.cookiePrefix + "rp_tx_"
+	prefix := r.txPrefix()
 	for _, c := range req.Cookies() {
 		if !strings.HasPrefix(c.Name, prefix) {
 			continue
 		}
 		var tx transaction
-		plain, err := r.sealer.Open(c.Value, []byte(c.Name))
+		plain, err := r.openTx(c.Name, c.Value)
 		if err != nil || json.Unmarshal(plain, &tx) != nil {
 			http.SetCookie(w, r.txCookie(c.Name, nil))
 			continue
@@ -114,7 +151,7 @@ func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state 
 	}
 	// Single use: whatever happens next, this browser's copy is gone.
 	http.SetCookie(w, r.txCookie(name, nil))
-	plain, err := r.sealer.Open(cookie.Value, []byte(name))
+	plain, err := r.openTx(name, cookie.Value)
 	if err != nil {
 		return nil, ErrStateInvalid
 	}
@@ -122,7 +159,7 @@ func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state 
 	if err := json.Unmarshal(plain, &tx); err != nil {
 		return nil, ErrStateInvalid
 	}
-	if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 || tx.Created <= 0 {
 		return nil, ErrStateInvalid
 	}
 	now := r.now()
