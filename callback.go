@@ -106,6 +106,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	if r.cfg.Matcher != nil {
 		user, err = r.cfg.Matcher.Match(req.Context(), &Identity{
 			Claims: claims, UsernameClaim: r.cfg.UsernameClaim, EmailClaim: r.cfg.EmailClaim,
+			MicrosoftNameClaims: microsoftNameClaims(r.cfg.MicrosoftNameClaims, r.md.Issuer),
 		})
 		if err != nil {
 			return nil, err

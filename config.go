@@ -86,6 +86,14 @@ type Config struct {
 	// usually "email". Optional.
 	EmailClaim string
 
+	// MicrosoftNameClaims says whether this provider's upn and unique_name
+	// claims may link a login to an account by username or verified email
+	// (Identity.MicrosoftNameClaims). The zero value, NameClaimsAuto, allows
+	// it only for Entra ID and AD FS issuers, whose upn and unique_name are
+	// set by the directory; NameClaimsOn and NameClaimsOff force it. An
+	// unknown value counts as NameClaimsOff.
+	MicrosoftNameClaims NameClaimsSetting
+
 	// Matcher, when set, links every verified login to a local account;
 	// Callback fails with its error, or returns the account in
 	// Result.User. See NewMatcher for the default algorithm.

@@ -32,6 +32,12 @@ type Identity struct {
 	// configured.
 	UsernameClaim string
 	EmailClaim    string
+	// MicrosoftNameClaims reports whether the provider's upn and
+	// unique_name claims name the user, so that the default matcher may
+	// link by them (step 5). Callback sets it from
+	// Config.MicrosoftNameClaims and the provider's issuer: by default true
+	// only for Entra ID and AD FS issuers.
+	MicrosoftNameClaims bool
 }
 
 // UserMatcherFunc adapts a function to UserMatcher.
@@ -47,9 +53,10 @@ type User struct {
 	// ID is the store's identifier of the account; the store assigns it
 	// when it creates the user.
 	ID string
-	// Username is the account's login name. Matched ignoring case.
+	// Username is the account's login name, matched by SameIdentifier
+	// (ASCII letters ignoring case, otherwise exactly after NFC).
 	Username string
-	// Email is the account's email address. Matched ignoring case.
+	// Email is the account's email address, matched by SameIdentifier.
 	Email string
 	// Profile fields, filled at creation and, with Sync, on each login.
 	Name        string
@@ -73,19 +80,27 @@ type User struct {
 // more than one does, and any other error for a failure of the store itself;
 // the matcher never mistakes a store failure for "not found".
 //
-// Usernames and emails are compared ignoring case (strings.EqualFold) but
-// otherwise exactly: no trimming, no Unicode normalisation.
+// Usernames and emails are compared with SameIdentifier: equal after
+// NormalizeIdentifier (NFC, ASCII letters lower-cased, nothing trimmed), and
+// an identifier whose normal form is "" never matches. Do not use
+// strings.EqualFold or a case-insensitive SQL collation: they fold "ſ" to
+// "s" and the Kelvin sign to "k", linking look-alike names to an existing
+// account. A database-backed store keeps NormalizeIdentifier(Username) and
+// NormalizeIdentifier(Email) in columns with unique indexes (NULL for "")
+// and queries them with NormalizeIdentifier of the value asked for.
 type UserStore interface {
 	// UserBySubject returns the user linked to subject at issuer by an
 	// earlier LinkSubject or CreateUser. A subject is only unique per
 	// issuer: the same sub from two issuers names two different people.
 	UserBySubject(ctx context.Context, issuer, subject string) (*User, error)
 
-	// UserByUsername returns the user whose Username equals username,
-	// ignoring case.
+	// UserByUsername returns the user whose Username is
+	// SameIdentifier(Username, username); ErrUserNotFound when
+	// NormalizeIdentifier(username) is "".
 	UserByUsername(ctx context.Context, username string) (*User, error)
 
-	// UserByEmail returns the user whose Email equals email, ignoring case.
+	// UserByEmail returns the user whose Email is SameIdentifier(Email,
+	// email); ErrUserNotFound when NormalizeIdentifier(email) is "".
 	UserByEmail(ctx context.Context, email string) (*User, error)
 
 	// SubjectOf returns the subject linked to the user at issuer, or ""
@@ -103,8 +118,9 @@ type UserStore interface {
 	// it with its ID set. It must be atomic: when the subject is already
 	// linked to a user it returns ErrSubjectConflict (two first logins of
 	// one person raced; the matcher then finds the winner's user), and
-	// when another user has the same Username or Email it returns
-	// ErrUserExists; in both cases it creates nothing.
+	// when another user has the same Username or Email (by
+	// SameIdentifier) it returns ErrUserExists; in both cases it creates
+	// nothing.
 	CreateUser(ctx context.Context, u *User, issuer, subject string) (*User, error)
 
 	// UpdateUser saves the profile fields, Groups and Attributes of the
@@ -121,8 +137,9 @@ var (
 	// ErrUnknownUser: no local account matches the claims and none may be
 	// created.
 	ErrUnknownUser = errors.New("rp: no local account for this user")
-	// ErrUnverifiedEmail: the email claim would have linked an existing
-	// account but the provider does not vouch for the address.
+	// ErrUnverifiedEmail: an email claim would have linked an existing
+	// account, or named a new one, but the provider does not vouch for the
+	// address.
 	ErrUnverifiedEmail = errors.New("rp: email address not verified by the provider; it cannot link an account")
 	// ErrSubjectConflict: the matching account is already linked to a
 	// different subject of this issuer (or the subject to another account).

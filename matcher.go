@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 )
@@ -17,13 +18,20 @@ type MatcherConfig struct {
 
 	// AutoLink lets a login whose subject is not yet linked find an
 	// existing account by username, email, upn or unique_name (steps 3 to
-	// 5 of the algorithm) and link it. Off: only linked subjects (and, with
+	// 5 of the algorithm) and link it. Values are compared with
+	// SameIdentifier. Off: only linked subjects (and, with
 	// CreateUsers, new accounts) sign in.
 	AutoLink bool
 
 	// CreateUsers creates an account on first login when nothing matched
 	// (just-in-time provisioning), from the mapped claims, linked to the
-	// login's subject. The new account is never an administrator.
+	// login's subject. The new account is never an administrator. Its
+	// username is the username claim's value; when that claim is absent,
+	// the verified email's; when that is absent too, the subject. A
+	// username claim that holds an email ("email" or the mapped email
+	// claim) must be verified: otherwise the login fails with
+	// ErrUnverifiedEmail and nothing is created. A username that
+	// NormalizeIdentifier rejects fails with ErrUnknownUser.
 	CreateUsers bool
 
 	// OnlyKnownUsers admits only accounts that already exist: nothing is
@@ -46,7 +54,11 @@ type MatcherConfig struct {
 	GroupMapping map[string]string
 
 	// SyncGroups replaces the account's groups with the mapped groups of
-	// the claims on every login.
+	// the claims on every login where the groups claim is present: an empty
+	// list (or JSON null, or a value that is not a string or a list)
+	// clears them, while a login without the claim at all leaves them as
+	// they are and is logged at Info level. Entra, for one, leaves groups
+	// out of a token when a user has too many.
 	SyncGroups bool
 
 	// AllowAdmins lets accounts flagged Admin sign in through OpenID
@@ -71,6 +83,11 @@ type MatcherConfig struct {
 	// single-tenant directory whose users cannot change their mail
 	// attribute, and prefer linking by sub or a username claim instead.
 	TrustUnverifiedEmailsFrom []string
+
+	// Logger receives the matcher's notes about logins, such as a groups
+	// claim missing under SyncGroups; they name the issuer, the subject and
+	// claim names, never claim values. Default: discard.
+	Logger *slog.Logger
 }
 
 // Matcher is the default UserMatcher. It implements the linking algorithm:
@@ -83,14 +100,21 @@ type MatcherConfig struct {
 //     value, only when the provider verified the email (email_verified
 //     true, or Entra's xms_edov true); an unverified email that names an
 //     existing account fails with ErrUnverifiedEmail;
-//  5. if neither claim is mapped, find the account by upn, then by
-//     unique_name, as usernames;
+//  5. if neither claim is mapped and Identity.MicrosoftNameClaims is set
+//     (by default only for Entra ID and AD FS issuers, see
+//     Config.MicrosoftNameClaims), find the account by upn, then by
+//     unique_name, each first as a username and then as an email, the
+//     email under the same verification rule as step 4;
 //  6. an account already linked to a different subject of this issuer is
 //     refused with ErrSubjectConflict, never relinked;
 //  7. link the subject to the account for next time.
 //
-// A username claim that is itself an email claim ("email", or the mapped
-// email claim) needs a verified email just as step 4 does. Administrators
+// Usernames and emails are compared with SameIdentifier: ASCII letters
+// ignoring case, everything else exactly after NFC, so "ſam" or a Kelvin
+// sign never stand for "sam" or "k"; claim values NormalizeIdentifier
+// rejects are not looked up. A username claim that is itself an email
+// claim ("email", or the mapped email claim) needs a verified email just as
+// step 4 does, also to name a new account. Administrators
 // are refused with ErrAdminRefused unless AllowAdmins is set. When nothing
 // matched, CreateUsers creates an account unless OnlyKnownUsers is set;
 // otherwise the result is ErrUnknownUser.
@@ -107,6 +131,9 @@ func NewMatcher(cfg MatcherConfig) (*Matcher, error) {
 	cfg.GroupMapping = maps.Clone(cfg.GroupMapping)
 	cfg.AttributeClaims = maps.Clone(cfg.AttributeClaims)
 	cfg.TrustUnverifiedEmailsFrom = slices.Clone(cfg.TrustUnverifiedEmailsFrom)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Matcher{cfg: cfg}, nil
 }
 
@@ -144,38 +171,59 @@ func (m *Matcher) Match(ctx context.Context, id *Identity) (*User, error) {
 func (m *Matcher) findCandidate(ctx context.Context, id *Identity) (*User, error) {
 	c := id.Claims
 	verified := m.emailVerified(c)
-	if id.UsernameClaim != "" {
-		if v, ok := c.String(id.UsernameClaim); ok {
-			u, err := m.lookup(ctx, "UserByUsername", m.cfg.Store.UserByUsername, v)
-			if err != nil || u != nil {
-				if err == nil && isEmailClaim(id.UsernameClaim, id) && !verified {
-					return nil, ErrUnverifiedEmail
-				}
-				return u, err
+	if v, ok := identifierClaim(c, id.UsernameClaim); ok {
+		u, err := m.lookup(ctx, "UserByUsername", m.cfg.Store.UserByUsername, v)
+		if err != nil || u != nil {
+			if err == nil && isEmailClaim(id.UsernameClaim, id) && !verified {
+				return nil, ErrUnverifiedEmail
 			}
+			return u, err
 		}
 	}
-	if id.EmailClaim != "" {
-		if v, ok := c.String(id.EmailClaim); ok {
-			u, err := m.lookup(ctx, "UserByEmail", m.cfg.Store.UserByEmail, v)
-			if err != nil || u != nil {
-				if err == nil && !verified {
-					return nil, ErrUnverifiedEmail
-				}
-				return u, err
-			}
+	if v, ok := identifierClaim(c, id.EmailClaim); ok {
+		if u, err := m.byEmail(ctx, v, verified); err != nil || u != nil {
+			return u, err
 		}
 	}
-	if id.UsernameClaim == "" && id.EmailClaim == "" {
+	if id.MicrosoftNameClaims && id.UsernameClaim == "" && id.EmailClaim == "" {
 		for _, claim := range []string{"upn", "unique_name"} {
-			if v, ok := c.String(claim); ok {
-				if u, err := m.lookup(ctx, "UserByUsername", m.cfg.Store.UserByUsername, v); err != nil || u != nil {
-					return u, err
-				}
+			v, ok := identifierClaim(c, claim)
+			if !ok {
+				continue
+			}
+			if u, err := m.lookup(ctx, "UserByUsername", m.cfg.Store.UserByUsername, v); err != nil || u != nil {
+				return u, err
+			}
+			if u, err := m.byEmail(ctx, v, verified); err != nil || u != nil {
+				return u, err
 			}
 		}
 	}
 	return nil, nil
+}
+
+// byEmail finds the account whose email is v. An account found by an
+// email the provider does not vouch for is refused with ErrUnverifiedEmail.
+func (m *Matcher) byEmail(ctx context.Context, v string, verified bool) (*User, error) {
+	u, err := m.lookup(ctx, "UserByEmail", m.cfg.Store.UserByEmail, v)
+	if err == nil && u != nil && !verified {
+		return nil, ErrUnverifiedEmail
+	}
+	return u, err
+}
+
+// identifierClaim returns the claim called name when it is a string that
+// can identify someone (NormalizeIdentifier is not empty). An unmapped
+// claim (name "") is never read.
+func identifierClaim(c *Claims, name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	v, ok := c.String(name)
+	if !ok || NormalizeIdentifier(v) == "" {
+		return "", false
+	}
+	return v, true
 }
 
 // lookup calls a store finder, turning ErrUserNotFound into (nil, nil) and
@@ -221,10 +269,18 @@ func (m *Matcher) create(ctx context.Context, id *Identity) (*User, error) {
 	c := id.Claims
 	verified := m.emailVerified(c)
 	u := &User{Username: c.Subject}
-	if v, ok := c.String(id.UsernameClaim); ok && (verified || !isEmailClaim(id.UsernameClaim, id)) {
+	if v, ok := c.String(id.UsernameClaim); ok && id.UsernameClaim != "" {
+		if isEmailClaim(id.UsernameClaim, id) && !verified {
+			// The account would be named after an address nobody vouches
+			// for, or, silently, after the subject: refuse both.
+			return nil, ErrUnverifiedEmail
+		}
 		u.Username = v
-	} else if v, ok := c.String(id.EmailClaim); ok && verified {
+	} else if v, ok := c.String(id.EmailClaim); ok && id.EmailClaim != "" && verified {
 		u.Username = v
+	}
+	if NormalizeIdentifier(u.Username) == "" {
+		return nil, fmt.Errorf("%w: the new account's username is not a usable identifier", ErrUnknownUser)
 	}
 	m.applyProfile(u, id)
 	u.Groups = m.groups(c)
@@ -251,7 +307,15 @@ func (m *Matcher) signIn(ctx context.Context, u *User, id *Identity) (*User, err
 	if u.Admin && !m.cfg.AllowAdmins {
 		return nil, ErrAdminRefused
 	}
-	if !m.cfg.SyncProfile && !(m.cfg.SyncGroups && m.cfg.GroupsClaim != "") {
+	syncGroups := m.cfg.SyncGroups && m.cfg.GroupsClaim != ""
+	if _, present := id.Claims.Get(m.cfg.GroupsClaim); syncGroups && !present {
+		// Absent is not empty: the provider did not say (Entra leaves the
+		// groups out when there are too many), so keep what we know.
+		m.cfg.Logger.Info("rp: groups claim absent from the login; account groups left unchanged",
+			"issuer", id.Claims.Issuer, "sub", id.Claims.Subject, "claim", m.cfg.GroupsClaim)
+		syncGroups = false
+	}
+	if !m.cfg.SyncProfile && !syncGroups {
 		return u, nil
 	}
 	updated := *u
@@ -260,7 +324,7 @@ func (m *Matcher) signIn(ctx context.Context, u *User, id *Identity) (*User, err
 	if m.cfg.SyncProfile {
 		m.applyProfile(&updated, id)
 	}
-	if m.cfg.SyncGroups && m.cfg.GroupsClaim != "" {
+	if syncGroups {
 		updated.Groups = m.groups(id.Claims)
 	}
 	if err := m.cfg.Store.UpdateUser(ctx, &updated); err != nil {

@@ -42,6 +42,13 @@ func identity(iss, sub string, claims map[string]any, usernameClaim, emailClaim 
 	return &Identity{Claims: newClaims(raw, nil), UsernameClaim: usernameClaim, EmailClaim: emailClaim}
 }
 
+// microsoft marks id as coming from an issuer whose upn and unique_name
+// claims name the user (Identity.MicrosoftNameClaims).
+func microsoft(id *Identity) *Identity {
+	id.MicrosoftNameClaims = true
+	return id
+}
+
 // TestMatcherAlgorithm walks every branch of the linking algorithm.
 func TestMatcherAlgorithm(t *testing.T) {
 	autolink := MatcherConfig{AutoLink: true}
@@ -77,9 +84,10 @@ func TestMatcherAlgorithm(t *testing.T) {
 		{"4 unverified email of nobody", autolink, identity(issA, "sub-x", map[string]any{"email": "x@example.com"}, "", "email"), "", ErrUnknownUser},
 		{"4 email ambiguous", autolink, identity(issA, "sub-x", map[string]any{"email": "shared@example.com", "email_verified": true}, "", "email"), "", ErrAmbiguousUser},
 		// Step 5: upn, unique_name when no mapping.
-		{"5 upn", autolink, identity(issA, "sub-carol", map[string]any{"upn": "Carol@corp.example"}, "", ""), "carol", nil},
-		{"5 unique_name", autolink, identity(issA, "sub-dave", map[string]any{"unique_name": `corp\DAVE`}, "", ""), "dave", nil},
-		{"5 upn before unique_name", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example", "unique_name": `CORP\dave`}, "", ""), "carol", nil},
+		{"5 upn", autolink, microsoft(identity(issA, "sub-carol", map[string]any{"upn": "Carol@corp.example"}, "", "")), "carol", nil},
+		{"5 unique_name", autolink, microsoft(identity(issA, "sub-dave", map[string]any{"unique_name": `corp\DAVE`}, "", "")), "dave", nil},
+		{"5 upn before unique_name", autolink, microsoft(identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example", "unique_name": `CORP\dave`}, "", "")), "carol", nil},
+		{"5 upn ignored for other issuers", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "", ""), "", ErrUnknownUser},
 		{"5 preferred_username ignored without mapping", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "", ""), "", ErrUnknownUser},
 		{"5 not used when a mapping is set", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "preferred_username", ""), "", ErrUnknownUser},
 		// Step 6: stored sub differs.
@@ -208,7 +216,8 @@ func TestMatcherStoreFailuresAreNotNotFound(t *testing.T) {
 		{"UserBySubject", identity(issA, "sub-alice", nil, "", "")},
 		{"UserByUsername", identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "preferred_username", "")},
 		{"UserByEmail", identity(issA, "sub-bob", map[string]any{"email": "bob@example.com", "email_verified": true}, "", "email")},
-		{"UserByUsername", identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "", "")},
+		{"UserByUsername", microsoft(identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "", ""))},
+		{"UserByEmail", microsoft(identity(issA, "sub-carol", map[string]any{"upn": "nobody@corp.example", "xms_edov": true}, "", ""))},
 		{"SubjectOf", identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "preferred_username", "")},
 		{"LinkSubject", identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "preferred_username", "")},
 		{"CreateUser", identity(issA, "sub-new", nil, "", "")},
@@ -260,11 +269,11 @@ func TestMatcherCreateAndSync(t *testing.T) {
 func TestMatcherNeverStoresUnverifiedEmail(t *testing.T) {
 	store := NewMemoryStore()
 	m, _ := NewMatcher(MatcherConfig{Store: store, CreateUsers: true, SyncProfile: true})
-	u, err := m.Match(context.Background(), identity(issA, "sub-z", map[string]any{"email": "victim@example.com"}, "email", "email"))
+	u, err := m.Match(context.Background(), identity(issA, "sub-z", map[string]any{"email": "victim@example.com", "preferred_username": "zed"}, "preferred_username", "email"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Email != "" || u.Username != "sub-z" {
+	if u.Email != "" || u.Username != "zed" {
 		t.Fatalf("account created with an unverified email as email or username: %+v", u)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 )
 
 // MemoryStore is a UserStore held in memory, for tests and examples. It is
 // safe for concurrent use; every method works on copies, so callers cannot
-// change stored users behind its back.
+// change stored users behind its back. It compares usernames and emails with
+// SameIdentifier, as the UserStore contract asks.
 type MemoryStore struct {
 	mu       sync.Mutex
 	nextID   int
@@ -102,11 +102,15 @@ func (s *MemoryStore) UserByEmail(_ context.Context, email string) (*User, error
 }
 
 func (s *MemoryStore) findBy(field func(*User) string, v string) (*User, error) {
+	want := NormalizeIdentifier(v)
+	if want == "" {
+		return nil, ErrUserNotFound
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var found *User
 	for _, u := range s.users {
-		if f := field(u); f != "" && strings.EqualFold(f, v) {
+		if NormalizeIdentifier(field(u)) == want {
 			if found != nil {
 				return nil, ErrAmbiguousUser
 			}
@@ -161,8 +165,7 @@ func (s *MemoryStore) CreateUser(_ context.Context, u *User, issuer, subject str
 		return nil, ErrSubjectConflict
 	}
 	for _, other := range s.users {
-		if (u.Username != "" && strings.EqualFold(other.Username, u.Username)) ||
-			(u.Email != "" && strings.EqualFold(other.Email, u.Email)) {
+		if SameIdentifier(other.Username, u.Username) || SameIdentifier(other.Email, u.Email) {
 			return nil, ErrUserExists
 		}
 	}

@@ -155,9 +155,11 @@ func TestSeedFudo(t *testing.T) {
 		c.UsernameClaim, c.EmailClaim = "email", "email"
 		c.Matcher = matcher(false)
 	})
-	// Azure: no mappings, so upn then unique_name.
+	// Azure: no mappings, so upn then unique_name. The mock provider is
+	// not on a Microsoft host, so the switch says it is Entra.
 	azure := newHarness(t, rptest.Config{Users: azureUsers}, func(c *Config) {
 		viaConfigURL(c)
+		c.MicrosoftNameClaims = NameClaimsOn
 		c.Matcher = matcher(true)
 	})
 
