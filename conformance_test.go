@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -371,6 +372,7 @@ func TestConformance(t *testing.T) {
 		"huge-token":    {faults: faults(rptest.Faults{HugeResponse: rptest.EndpointToken}), want: ErrTokenExchange, token: 1},
 		"huge-userinfo": {faults: faults(rptest.Faults{HugeResponse: rptest.EndpointUserInfo}), want: ErrUserInfo, token: 1, userinfo: 1, check: tooLarge},
 	}
+	maps.Copy(cases, issCases())
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

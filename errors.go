@@ -39,7 +39,8 @@ var (
 	// e.g. a parameter is repeated or over-long.
 	ErrMalformedResponse = errors.New("rp: malformed authorization response")
 	// ErrIssuerMismatch: the response's RFC 9207 "iss" parameter names
-	// another issuer, or is missing although the provider promises it.
+	// another issuer, or is missing although the provider promises it and
+	// the response carries no ID token to name the issuer instead.
 	ErrIssuerMismatch = errors.New("rp: authorization response is from another issuer")
 	// ErrMissingCode: a successful response without a code.
 	ErrMissingCode = errors.New("rp: authorization response has no code")
