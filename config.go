@@ -91,10 +91,14 @@ type Config struct {
 	// Result.User. See NewMatcher for the default algorithm.
 	Matcher UserMatcher `json:"-"`
 
-	// FetchUserInfo makes every login call the userinfo endpoint. Without it
-	// userinfo is called only when UsernameClaim or EmailClaim is set but
-	// missing from the ID token and the provider has a userinfo endpoint.
-	FetchUserInfo bool
+	// UserInfo says when a login calls the provider's userinfo endpoint
+	// and merges its claims under the ID token's. Default UserInfoAuto:
+	// when the scopes ask for profile, email, address or phone, or a claim
+	// that UsernameClaim, EmailClaim or the Matcher reads is missing from
+	// the ID token. UserInfoAlways and UserInfoNever force it on or off.
+	// Userinfo needs an access token and the provider's userinfo endpoint;
+	// New refuses UserInfoAlways without the endpoint.
+	UserInfo UserInfoMode
 
 	// DisablePKCE turns PKCE off, for the rare provider that rejects it.
 	// PKCE (S256) is on by default and should stay on.
@@ -349,6 +353,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.ClientAuth == "client_secret_basic" || c.ClientAuth == "client_secret_post") && c.ClientSecret == "" {
 		v.add("ClientSecret", "set the client secret, or choose another ClientAuth")
+	}
+	if c.UserInfo < UserInfoAuto || c.UserInfo > UserInfoNever {
+		v.add("UserInfo", fmt.Sprintf("%v is not a mode; use UserInfoAuto (the default), UserInfoAlways or UserInfoNever", c.UserInfo))
 	}
 	if c.MaxAge < 0 {
 		v.add("MaxAge", "use a positive duration, or 0 to not send max_age")
