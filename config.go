@@ -136,6 +136,15 @@ type Config struct {
 	// required and checked.
 	MaxAge time.Duration
 
+	// Prompt is the prompt parameter of every login, a setting of the
+	// provider rather than of one login: "none" (sign in silently or fail
+	// with ErrInteractionRequired), "login", "consent" or
+	// "select_account", or several of the last three separated by spaces.
+	// LoginOptions.Prompt overrides it for one login. Empty (the default)
+	// sends none. Many providers issue a refresh token for
+	// offline_access only with "consent".
+	Prompt string
+
 	// ACRValues requests authentication context classes (acr_values), in
 	// order of preference. With RequireACR, the ID token's acr must be
 	// one of them.
@@ -360,6 +369,11 @@ func (c *Config) Validate() error {
 	if c.MaxAge < 0 {
 		v.add("MaxAge", "use a positive duration, or 0 to not send max_age")
 	}
+	if c.Prompt != "" {
+		if msg := promptProblem(c.Prompt); msg != "" {
+			v.add("Prompt", msg)
+		}
+	}
 	if c.RequireACR && len(c.ACRValues) == 0 {
 		v.add("ACRValues", "list the acceptable acr values when RequireACR is set")
 	}
@@ -370,7 +384,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for k := range c.ExtraAuthParams {
-		if slices.Contains(reservedParams, k) {
+		switch {
+		case k == "prompt":
+			v.add("ExtraAuthParams", `"prompt" is set by the library; remove it and set Prompt instead`)
+		case slices.Contains(reservedParams, k):
 			v.add("ExtraAuthParams", fmt.Sprintf("%q is set by the library; remove it", k))
 		}
 	}
