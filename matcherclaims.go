@@ -5,12 +5,13 @@ import (
 	"slices"
 )
 
-// ClaimNames lists the claims Match reads besides the identity's username
-// and email claims: GroupsClaim, the AttributeClaims values (sorted), and
-// upn and unique_name when AutoLink may look accounts up by them. It
-// implements ClaimReader, so that under UserInfoAuto a login fetches
-// userinfo when the ID token lacks one of them.
-func (m *Matcher) ClaimNames() []string {
+// ClaimNames lists the claims Match reads from an Identity with the given
+// UsernameClaim and EmailClaim, besides those two: GroupsClaim, the
+// AttributeClaims values (sorted), and upn and unique_name when AutoLink
+// falls back to them (neither claim mapped). It implements ClaimReader, so
+// that under UserInfoAuto a login fetches userinfo when the ID token lacks
+// one of them.
+func (m *Matcher) ClaimNames(usernameClaim, emailClaim string) []string {
 	var names []string
 	if m.cfg.GroupsClaim != "" {
 		names = append(names, m.cfg.GroupsClaim)
@@ -20,7 +21,7 @@ func (m *Matcher) ClaimNames() []string {
 			names = append(names, claim)
 		}
 	}
-	if m.cfg.AutoLink {
+	if m.cfg.AutoLink && usernameClaim == "" && emailClaim == "" {
 		names = append(names, "upn", "unique_name")
 	}
 	return names

@@ -71,11 +71,12 @@ func userInfoModeError(got string) error {
 }
 
 // ClaimReader is an optional interface of a UserMatcher: ClaimNames lists
-// the claims Match reads beyond Config.UsernameClaim and EmailClaim. Under
-// UserInfoAuto a login calls userinfo when one of them is missing from the
-// ID token. *Matcher implements it.
+// the claims Match reads from an Identity whose UsernameClaim and
+// EmailClaim are the given ones (Config.UsernameClaim and EmailClaim),
+// besides those two. Under UserInfoAuto a login calls userinfo when one of
+// them is missing from the ID token. *Matcher implements it.
 type ClaimReader interface {
-	ClaimNames() []string
+	ClaimNames(usernameClaim, emailClaim string) []string
 }
 
 // userInfoScopes are the scopes whose claims a provider may serve from
@@ -101,7 +102,7 @@ func (r *RP) needUserInfo(idClaims map[string]any) bool {
 	}
 	names := []string{r.cfg.UsernameClaim, r.cfg.EmailClaim}
 	if cr, ok := r.cfg.Matcher.(ClaimReader); ok {
-		names = append(names, cr.ClaimNames()...)
+		names = append(names, cr.ClaimNames(r.cfg.UsernameClaim, r.cfg.EmailClaim)...)
 	}
 	for _, name := range names {
 		if name == "" {

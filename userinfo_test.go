@@ -146,10 +146,17 @@ func TestUserInfoForMatcherClaims(t *testing.T) {
 func TestMatcherClaimNames(t *testing.T) {
 	m := newMatcherT(t, MatcherConfig{Store: NewMemoryStore(), GroupsClaim: "roles", AutoLink: true,
 		AttributeClaims: map[string]string{"b": "employee_id", "a": "department"}})
-	if got, want := m.ClaimNames(), []string{"roles", "department", "employee_id", "upn", "unique_name"}; !slices.Equal(got, want) {
+	if got, want := m.ClaimNames("", ""), []string{"roles", "department", "employee_id", "upn", "unique_name"}; !slices.Equal(got, want) {
 		t.Errorf("ClaimNames = %q; want %q", got, want)
 	}
-	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryStore()}).ClaimNames(); len(got) != 0 {
+	// With a mapped username or email claim, AutoLink does not fall back
+	// to upn and unique_name.
+	for _, mapped := range [][2]string{{"preferred_username", ""}, {"", "email"}} {
+		if got, want := m.ClaimNames(mapped[0], mapped[1]), []string{"roles", "department", "employee_id"}; !slices.Equal(got, want) {
+			t.Errorf("ClaimNames%q = %q; want %q", mapped, got, want)
+		}
+	}
+	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryStore()}).ClaimNames("", ""); len(got) != 0 {
 		t.Errorf("ClaimNames of a bare matcher = %q; want none", got)
 	}
 }
