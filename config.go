@@ -97,7 +97,9 @@ type Config struct {
 	// that UsernameClaim, EmailClaim or the Matcher reads is missing from
 	// the ID token. UserInfoAlways and UserInfoNever force it on or off.
 	// Userinfo needs an access token and the provider's userinfo endpoint;
-	// New refuses UserInfoAlways without the endpoint.
+	// New refuses UserInfoAlways without the endpoint. A failed userinfo
+	// request fails the login (ErrUserInfo); use UserInfoNever when the
+	// access token is for another resource than the userinfo endpoint's.
 	UserInfo UserInfoMode
 
 	// DisablePKCE turns PKCE off, for the rare provider that rejects it.
