@@ -43,10 +43,18 @@ const maxParamLen = 32 << 10
 // Callback completes a login from the provider's authorization response in
 // req (a GET with the response in the query, or a form POST). In order, it:
 // checks the state against this browser's transaction cookie (and deletes
-// the cookie), turns an error response into a *ProviderError, checks the
-// RFC 9207 iss parameter, exchanges the code with the PKCE verifier,
-// verifies the ID token and its nonce, fetches userinfo when needed, and
-// links the login to a local account with Config.Matcher when one is set.
+// the cookie), checks the RFC 9207 iss parameter, turns an error response
+// into a *ProviderError, verifies a front-channel ID token (implicit and
+// hybrid flows), exchanges the code with the PKCE verifier, verifies the ID
+// token and its nonce, fetches userinfo as Config.UserInfo says, and links
+// the login to a local account with Config.Matcher when one is set.
+//
+// A present iss parameter must name the provider. A missing one is refused
+// when the provider advertises authorization_response_iss_parameter_supported,
+// except in a successful response that carries an ID token (response types
+// with "id_token"): that token's signature and iss claim are then verified
+// before anything else of the response is used, and stand in for the
+// parameter, as certified providers such as node oidc-provider expect.
 //
 // Every failure is an error to test with errors.Is: ErrState*,
 // ErrMalformedResponse, ErrProvider, ErrIssuerMismatch, ErrMissingCode,
@@ -74,11 +82,14 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 		return nil, err
 	}
 	// RFC 9207: the iss parameter, on success and error responses alike,
-	// must name this provider; a provider that promises it must send it.
-	if iss, ok := params["iss"]; ok || r.md.AuthorizationResponseIssParameterSupported {
-		if !ok || !r.issuers.checkResponseIss(iss[0]) {
+	// must name this provider; a provider that promises it must send it,
+	// unless the response carries an ID token (see idTokenVouchesForIssuer).
+	if iss, ok := params["iss"]; ok {
+		if !r.issuers.checkResponseIss(iss[0]) {
 			return nil, ErrIssuerMismatch
 		}
+	} else if r.md.AuthorizationResponseIssParameterSupported && !r.idTokenVouchesForIssuer(params) {
+		return nil, ErrIssuerMismatch
 	}
 	if code := params.Get("error"); code != "" {
 		return nil, &ProviderError{
@@ -118,6 +129,19 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 		Tokens:   *tokens,
 		ReturnTo: tx.ReturnTo,
 	}, nil
+}
+
+// idTokenVouchesForIssuer reports whether a response without the iss
+// parameter may go on although the provider promises it: a successful
+// response of a response type that returns an ID token, carrying one.
+// Certified providers (node oidc-provider) leave iss out of exactly these
+// responses, as RFC 9207 section 2.4 allows, because the ID token's own
+// iss claim names the issuer. tokens verifies that ID token, signature and
+// iss included, before anything else of the response is used: no code is
+// redeemed and no access token read before the issuer is known to be this
+// provider.
+func (r *RP) idTokenVouchesForIssuer(params url.Values) bool {
+	return !params.Has("error") && params.Get("id_token") != "" && responseTypeHas(r.cfg.responseType(), "id_token")
 }
 
 // responseParams reads the authorization response: the query of a GET, or

@@ -42,8 +42,8 @@ func TestIDTokenRejections(t *testing.T) {
 		{"alg not allowed", rptest.Faults{}, func(c *Config) { c.SigningAlgs = []string{"ES256"} }, ErrIDTokenAlgorithm},
 		{"missing id_token", rptest.Faults{OmitIDToken: true}, nil, ErrMissingIDToken},
 		{"token endpoint error", rptest.Faults{TokenStatus: http.StatusInternalServerError}, nil, ErrTokenExchange},
-		{"userinfo other sub", rptest.Faults{UserInfoSubject: "mallory"}, func(c *Config) { c.FetchUserInfo = true }, ErrUserInfoSubjectMismatch},
-		{"userinfo failing", rptest.Faults{UserInfoStatus: http.StatusBadGateway}, func(c *Config) { c.FetchUserInfo = true }, ErrUserInfo},
+		{"userinfo other sub", rptest.Faults{UserInfoSubject: "mallory"}, func(c *Config) { c.UserInfo = UserInfoAlways }, ErrUserInfoSubjectMismatch},
+		{"userinfo failing", rptest.Faults{UserInfoStatus: http.StatusBadGateway}, func(c *Config) { c.UserInfo = UserInfoAlways }, ErrUserInfo},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, rptest.Config{}, tc.mod)

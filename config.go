@@ -99,10 +99,16 @@ type Config struct {
 	// Result.User. See NewMatcher for the default algorithm.
 	Matcher UserMatcher `json:"-"`
 
-	// FetchUserInfo makes every login call the userinfo endpoint. Without it
-	// userinfo is called only when UsernameClaim or EmailClaim is set but
-	// missing from the ID token and the provider has a userinfo endpoint.
-	FetchUserInfo bool
+	// UserInfo says when a login calls the provider's userinfo endpoint
+	// and merges its claims under the ID token's. Default UserInfoAuto:
+	// when the scopes ask for profile, email, address or phone, or a claim
+	// that UsernameClaim, EmailClaim or the Matcher reads is missing from
+	// the ID token. UserInfoAlways and UserInfoNever force it on or off.
+	// Userinfo needs an access token and the provider's userinfo endpoint;
+	// New refuses UserInfoAlways without the endpoint. A failed userinfo
+	// request fails the login (ErrUserInfo); use UserInfoNever when the
+	// access token is for another resource than the userinfo endpoint's.
+	UserInfo UserInfoMode
 
 	// DisablePKCE turns PKCE off, for the rare provider that rejects it.
 	// PKCE (S256) is on by default and should stay on.
@@ -139,6 +145,15 @@ type Config struct {
 	// signed in longer ago (max_age); the ID token's auth_time is then
 	// required and checked.
 	MaxAge time.Duration
+
+	// Prompt is the prompt parameter of every login, a setting of the
+	// provider rather than of one login: "none" (sign in silently or fail
+	// with ErrInteractionRequired), "login", "consent" or
+	// "select_account", or several of the last three separated by spaces.
+	// LoginOptions.Prompt overrides it for one login. Empty (the default)
+	// sends none. Many providers issue a refresh token for
+	// offline_access only with "consent".
+	Prompt string
 
 	// ACRValues requests authentication context classes (acr_values), in
 	// order of preference. With RequireACR, the ID token's acr must be
@@ -358,8 +373,16 @@ func (c *Config) Validate() error {
 	if (c.ClientAuth == "client_secret_basic" || c.ClientAuth == "client_secret_post") && c.ClientSecret == "" {
 		v.add("ClientSecret", "set the client secret, or choose another ClientAuth")
 	}
+	if c.UserInfo < UserInfoAuto || c.UserInfo > UserInfoNever {
+		v.add("UserInfo", fmt.Sprintf("%v is not a mode; use UserInfoAuto (the default), UserInfoAlways or UserInfoNever", c.UserInfo))
+	}
 	if c.MaxAge < 0 {
 		v.add("MaxAge", "use a positive duration, or 0 to not send max_age")
+	}
+	if c.Prompt != "" {
+		if msg := promptProblem(c.Prompt); msg != "" {
+			v.add("Prompt", msg)
+		}
 	}
 	if c.RequireACR && len(c.ACRValues) == 0 {
 		v.add("ACRValues", "list the acceptable acr values when RequireACR is set")
@@ -371,7 +394,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for k := range c.ExtraAuthParams {
-		if slices.Contains(reservedParams, k) {
+		switch {
+		case k == "prompt":
+			v.add("ExtraAuthParams", `"prompt" is set by the library; remove it and set Prompt instead`)
+		case slices.Contains(reservedParams, k):
 			v.add("ExtraAuthParams", fmt.Sprintf("%q is set by the library; remove it", k))
 		}
 	}

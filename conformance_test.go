@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,11 +48,11 @@ func faults(f rptest.Faults) func(*harness, string) rptest.Faults {
 	return func(*harness, string) rptest.Faults { return f }
 }
 
-// run runs c with FetchUserInfo on, so that every rejection can be seen to
+// run runs c with UserInfoAlways, so that every rejection can be seen to
 // stop the flow before userinfo.
 func (c confCase) run(t *testing.T) {
 	h := newHarness(t, c.op, func(cfg *Config) {
-		cfg.FetchUserInfo = true
+		cfg.UserInfo = UserInfoAlways
 		if c.mod != nil {
 			c.mod(cfg)
 		}
@@ -373,6 +374,7 @@ func TestConformance(t *testing.T) {
 		"huge-token":    {faults: faults(rptest.Faults{HugeResponse: rptest.EndpointToken}), want: ErrTokenExchange, token: 1},
 		"huge-userinfo": {faults: faults(rptest.Faults{HugeResponse: rptest.EndpointUserInfo}), want: ErrUserInfo, token: 1, userinfo: 1, check: tooLarge},
 	}
+	maps.Copy(cases, issCases())
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -552,7 +554,7 @@ func TestConformance(t *testing.T) {
 
 	t.Run("state-replayed", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, rptest.Config{}, func(c *Config) { c.FetchUserInfo = true })
+		h := newHarness(t, rptest.Config{}, func(c *Config) { c.UserInfo = UserInfoAlways })
 		method, v := h.respond(h.start())
 		saved := h.jar.Cookies(h.appURL())
 		res, err := h.deliver(method, v)
@@ -570,7 +572,7 @@ func TestConformance(t *testing.T) {
 		t.Parallel()
 		// This login's response carrying the code of another login (of
 		// another PKCE challenge): the provider refuses the verifier.
-		h := newHarness(t, rptest.Config{}, func(c *Config) { c.FetchUserInfo = true })
+		h := newHarness(t, rptest.Config{}, func(c *Config) { c.UserInfo = UserInfoAlways })
 		victim := h.authorize(h.start())
 		injected := h.authorize(h.start())
 		res, err := h.callback(withParam(t, victim, "code", param(t, injected, "code")))

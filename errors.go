@@ -3,6 +3,7 @@ package rp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,7 +42,8 @@ var (
 	// e.g. a parameter is repeated or over-long.
 	ErrMalformedResponse = errors.New("rp: malformed authorization response")
 	// ErrIssuerMismatch: the response's RFC 9207 "iss" parameter names
-	// another issuer, or is missing although the provider promises it.
+	// another issuer, or is missing although the provider promises it and
+	// the response carries no ID token to name the issuer instead.
 	ErrIssuerMismatch = errors.New("rp: authorization response is from another issuer")
 	// ErrMissingCode: a successful response without a code.
 	ErrMissingCode = errors.New("rp: authorization response has no code")
@@ -123,7 +125,7 @@ const maxErrorText = 256
 
 // ProviderError is an OAuth 2.0 error response from the authorization
 // endpoint (RFC 6749 section 4.1.2.1), e.g. access_denied or
-// login_required. Its fields come from the browser and are untrusted: they
+// login_required (test for the latter with ErrInteractionRequired). Its fields come from the browser and are untrusted: they
 // are stripped of control characters and cut to 256 bytes, but must still be
 // HTML-escaped when shown in a page.
 type ProviderError struct {
@@ -139,8 +141,17 @@ func (e *ProviderError) Error() string {
 	return fmt.Sprintf("rp: the provider returned error %q: %q", e.Code, e.Description)
 }
 
-// Is matches ErrProvider.
-func (e *ProviderError) Is(target error) bool { return target == ErrProvider }
+// Is matches ErrProvider, and ErrInteractionRequired for the codes that
+// ask for user interaction (login_required and friends).
+func (e *ProviderError) Is(target error) bool {
+	switch target {
+	case ErrProvider:
+		return true
+	case ErrInteractionRequired:
+		return slices.Contains(interactionCodes, e.Code)
+	}
+	return false
+}
 
 // TokenError is a failed request to the token endpoint: the code exchange,
 // or (Refresh true) a token refresh.

@@ -53,8 +53,8 @@ func (c *Config) clientAuth(md *ProviderMetadata) string {
 // by md: the checks New makes once the metadata is known, shared with Check.
 func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 	var v validator
-	if c.FetchUserInfo && md.UserInfoEndpoint == "" {
-		v.add("FetchUserInfo", "the provider has no userinfo endpoint; turn FetchUserInfo off or configure Endpoints.UserInfo")
+	if c.UserInfo == UserInfoAlways && md.UserInfoEndpoint == "" {
+		v.add("UserInfo", "the provider has no userinfo endpoint; use UserInfoAuto or UserInfoNever, or configure Endpoints.UserInfo")
 	}
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)

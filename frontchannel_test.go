@@ -118,7 +118,7 @@ func TestFrontChannelRejections(t *testing.T) {
 		{"alg none", "code id_token", rptest.Faults{AlgNone: true}, ErrIDTokenAlgorithm},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, rptest.Config{}, func(c *Config) { c.ResponseType = tc.rt; c.FetchUserInfo = true })
+			h := newHarness(t, rptest.Config{}, func(c *Config) { c.ResponseType = tc.rt; c.UserInfo = UserInfoAlways })
 			h.op.SetFaults(tc.faults)
 			res, err := h.deliver(h.respond(h.start()))
 			if !errors.Is(err, tc.want) || res != nil {

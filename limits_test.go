@@ -53,7 +53,7 @@ func TestLimitsValidated(t *testing.T) {
 }
 
 func TestResponseSizeLimitApplies(t *testing.T) {
-	h := newHarness(t, rptest.Config{}, func(c *Config) { c.ResponseSizeLimit = 64 << 10; c.FetchUserInfo = true })
+	h := newHarness(t, rptest.Config{}, func(c *Config) { c.ResponseSizeLimit = 64 << 10; c.UserInfo = UserInfoAlways })
 	big := strings.Repeat("x", 70<<10)
 	h.op.AddUser(rptest.User{Subject: alice.Subject, Claims: alice.Claims, UserInfo: map[string]any{"blob": big}})
 	if _, err := h.login(); !errors.Is(err, ErrUserInfo) || !strings.Contains(err.Error(), "too large") {

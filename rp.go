@@ -184,7 +184,9 @@ type LoginOptions struct {
 	// Default "/".
 	ReturnTo string
 	// Prompt asks the provider to behave a certain way: "none", "login",
-	// "consent" or "select_account" (several separated by spaces).
+	// "consent" or "select_account" (several of the last three separated
+	// by spaces). It overrides Config.Prompt for this login; empty means
+	// Config.Prompt. Another value fails with ErrInvalidLoginOption.
 	Prompt string
 	// LoginHint suggests the account to sign in with, e.g. an email address.
 	LoginHint string
@@ -223,12 +225,12 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 	}
 	params := []oauth2.AuthCodeOption{}
 	if opts.Prompt != "" {
-		for p := range strings.FieldsSeq(opts.Prompt) {
-			if !slices.Contains([]string{"none", "login", "consent", "select_account"}, p) {
-				return "", fmt.Errorf("%w: prompt %q; use none, login, consent or select_account", ErrInvalidLoginOption, p)
-			}
+		if msg := promptProblem(opts.Prompt); msg != "" {
+			return "", fmt.Errorf("%w: %s", ErrInvalidLoginOption, msg)
 		}
 		params = append(params, oauth2.SetAuthURLParam("prompt", opts.Prompt))
+	} else if r.cfg.Prompt != "" {
+		params = append(params, oauth2.SetAuthURLParam("prompt", r.cfg.Prompt))
 	}
 	if opts.LoginHint != "" {
 		params = append(params, oauth2.SetAuthURLParam("login_hint", opts.LoginHint))

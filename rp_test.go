@@ -277,7 +277,12 @@ func TestUserInfoFillsMissingMappedClaim(t *testing.T) {
 }
 
 func TestUserInfoNotFetchedWhenClaimsPresent(t *testing.T) {
-	h := newHarness(t, rptest.Config{}, func(c *Config) { c.UsernameClaim = "preferred_username"; c.EmailClaim = "email" })
+	// Only openid: the profile and email scopes alone make UserInfoAuto
+	// fetch userinfo.
+	h := newHarness(t, rptest.Config{}, func(c *Config) {
+		c.Scopes = []string{"openid"}
+		c.UsernameClaim, c.EmailClaim = "preferred_username", "email"
+	})
 	if _, err := h.login(); err != nil {
 		t.Fatal(err)
 	}

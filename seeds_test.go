@@ -215,6 +215,7 @@ func TestSeedFederatedDirectory(t *testing.T) {
 	}
 	h := newHarness(t, rptest.Config{Users: users}, func(c *Config) {
 		c.MetadataURL = c.Authority + "/.well-known/openid-configuration"
+		c.Scopes = []string{"openid"} // with profile, UserInfoAuto would fetch userinfo for every login
 		c.UsernameClaim = "preferred_username"
 		c.Matcher = newMatcherT(t, MatcherConfig{Store: store, AutoLink: true, CreateUsers: true, OnlyKnownUsers: true})
 	})

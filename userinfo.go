@@ -6,18 +6,105 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 )
 
-// needUserInfo reports whether userinfo must be fetched: always when
-// configured, and when a mapped claim is missing from the ID token.
+// UserInfoMode says when a login calls the provider's userinfo endpoint
+// (Config.UserInfo). Userinfo is only ever called with an access token, so
+// never in the "id_token" response type, and never when the provider has no
+// userinfo endpoint.
+type UserInfoMode int
+
+const (
+	// UserInfoAuto, the zero value, calls userinfo when the scopes ask for
+	// profile, email, address or phone (whose claims a conformant provider
+	// may serve only there), or when a claim the login needs is missing
+	// from the ID token: Config.UsernameClaim, Config.EmailClaim, or one
+	// that Config.Matcher reads (see ClaimReader).
+	UserInfoAuto UserInfoMode = iota
+	// UserInfoAlways calls userinfo on every login. New refuses it when
+	// the provider has no userinfo endpoint.
+	UserInfoAlways
+	// UserInfoNever never calls userinfo: the claims are the ID token's
+	// only, even when a mapped claim is missing from it.
+	UserInfoNever
+)
+
+var userInfoModeNames = []string{"auto", "always", "never"}
+
+// String returns "auto", "always" or "never", or a number for an unknown
+// mode.
+func (m UserInfoMode) String() string {
+	if m >= 0 && int(m) < len(userInfoModeNames) {
+		return userInfoModeNames[m]
+	}
+	return fmt.Sprintf("UserInfoMode(%d)", int(m))
+}
+
+// MarshalText encodes the mode as "auto", "always" or "never"; an unknown
+// mode is an error.
+func (m UserInfoMode) MarshalText() ([]byte, error) {
+	if m < 0 || int(m) >= len(userInfoModeNames) {
+		return nil, userInfoModeError(m.String())
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads "auto", "always" or "never" (or "" for auto); any
+// other text is a *ConfigError.
+func (m *UserInfoMode) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*m = UserInfoAuto
+		return nil
+	}
+	i := slices.Index(userInfoModeNames, string(text))
+	if i < 0 {
+		return userInfoModeError(string(text))
+	}
+	*m = UserInfoMode(i)
+	return nil
+}
+
+func userInfoModeError(got string) error {
+	return &ConfigError{Problems: []ConfigProblem{{Field: "UserInfo",
+		Message: fmt.Sprintf("%q is not a mode; use auto (UserInfoAuto, the default), always or never", sanitize(got))}}}
+}
+
+// ClaimReader is an optional interface of a UserMatcher: ClaimNames lists
+// the claims Match reads from an Identity whose UsernameClaim and
+// EmailClaim are the given ones (Config.UsernameClaim and EmailClaim),
+// besides those two. Under UserInfoAuto a login calls userinfo when one of
+// them is missing from the ID token. *Matcher implements it.
+type ClaimReader interface {
+	ClaimNames(usernameClaim, emailClaim string) []string
+}
+
+// userInfoScopes are the scopes whose claims a provider may serve from
+// userinfo only (OpenID Connect Core section 5.4).
+var userInfoScopes = []string{"profile", "email", "address", "phone"}
+
+// needUserInfo reports whether a login whose ID token has idClaims must
+// call userinfo, as Config.UserInfo says.
 func (r *RP) needUserInfo(idClaims map[string]any) bool {
 	if r.md.UserInfoEndpoint == "" {
 		return false
 	}
-	if r.cfg.FetchUserInfo {
+	switch r.cfg.UserInfo {
+	case UserInfoAlways:
 		return true
+	case UserInfoNever:
+		return false
 	}
-	for _, name := range []string{r.cfg.UsernameClaim, r.cfg.EmailClaim} {
+	for _, s := range r.cfg.Scopes {
+		if slices.Contains(userInfoScopes, s) {
+			return true
+		}
+	}
+	names := []string{r.cfg.UsernameClaim, r.cfg.EmailClaim}
+	if cr, ok := r.cfg.Matcher.(ClaimReader); ok {
+		names = append(names, cr.ClaimNames(r.cfg.UsernameClaim, r.cfg.EmailClaim)...)
+	}
+	for _, name := range names {
 		if name == "" {
 			continue
 		}

@@ -86,8 +86,10 @@ func TestCodeFlowWithPKCE(t *testing.T) {
 	if tr.Form.Get("code_verifier") == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != auth.Get("code_challenge") {
 		t.Errorf("the code_verifier does not hash to the code_challenge")
 	}
-	if n := len(bc.to(userinfoPath)); n != 0 {
-		t.Errorf("userinfo was called %d times without being asked for", n)
+	// The profile and email scopes make the default UserInfoAuto call
+	// userinfo, where this provider serves those claims.
+	if n := len(bc.to(userinfoPath)); n != 1 {
+		t.Errorf("userinfo was called %d times; want once for the profile and email scopes", n)
 	}
 
 	out := fa.only(t)
@@ -107,9 +109,9 @@ func TestCodeFlowWithPKCE(t *testing.T) {
 	}
 	// The example provider's clients do not assert userinfo claims into
 	// ID tokens that come with an access token (IDTokenUserinfoClaimsAssertion
-	// is false), so without userinfo the RP knows the user by sub only.
-	if c.Email != "" || c.Name != "" || c.PreferredUsername != "" {
-		t.Errorf("claims email %q name %q preferred_username %q: the provider puts these in userinfo only", c.Email, c.Name, c.PreferredUsername)
+	// is false): the name and email come from userinfo.
+	if c.Email != alice.Email || c.Name != alice.fullName() || c.PreferredUsername != alice.Username {
+		t.Errorf("claims email %q name %q preferred_username %q; want alice's from userinfo", c.Email, c.Name, c.PreferredUsername)
 	}
 	if res.ReturnTo != "/reports?id=7" {
 		t.Errorf("ReturnTo %q, want /reports?id=7", res.ReturnTo)
@@ -132,15 +134,15 @@ func TestCodeFlowWithPKCE(t *testing.T) {
 }
 
 // TestUserInfo fetches the profile from userinfo, whose sub must be the ID
-// token's: always with FetchUserInfo, and on demand when a mapped claim
-// (EmailClaim) is missing from the ID token.
+// token's: always with UserInfoAlways, and under the default UserInfoAuto
+// when a mapped claim (EmailClaim) is missing from the ID token.
 func TestUserInfo(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		user opUser
 		set  func(*rp.Config)
 	}{
-		{"FetchUserInfo", alice, func(c *rp.Config) { c.FetchUserInfo = true }},
+		{"UserInfoAlways", alice, func(c *rp.Config) { c.UserInfo = rp.UserInfoAlways }},
 		{"EmailClaimMissingFromIDToken", bob, func(c *rp.Config) { c.EmailClaim = "email" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -319,7 +319,8 @@ func (a authzResponder) fail(code, description string) {
 }
 
 // send adds state and iss (the issuer of the discovery document, before
-// faults) to v, as faults allow, and delivers v in the response mode.
+// faults) to v, as faults and Config.OmitIssWithIDToken allow, and
+// delivers v in the response mode.
 func (a authzResponder) send(v url.Values) {
 	state := a.state
 	if a.faults.ResponseState != nil {
@@ -328,7 +329,7 @@ func (a authzResponder) send(v url.Values) {
 	if state != "" {
 		v.Set("state", state)
 	}
-	if !a.faults.OmitResponseIss {
+	if !a.faults.OmitResponseIss && (a.s.issWithIDTok || !v.Has("id_token")) {
 		iss := a.s.issuerID()
 		if a.faults.ResponseIss != "" {
 			iss = a.faults.ResponseIss

@@ -31,7 +31,11 @@
 //
 // Config.EntraMultiTenant imitates a Microsoft Entra ID multi-tenant
 // authority, whose issuer is a "{tenantid}" template and whose ID tokens
-// name the user's tenant.
+// name the user's tenant. Config.OmitIssWithIDToken imitates node
+// oidc-provider, which promises the RFC 9207 iss parameter but leaves it
+// out of authorization responses that carry an ID token. User.UserInfo
+// holds claims served by userinfo only, as by a provider whose ID tokens
+// carry little more than sub.
 //
 // Faults make the provider misbehave on purpose (bad, scrambled or zeroed
 // signatures, alg none, HS256 keyed with the public key, hostile jku, jwk,

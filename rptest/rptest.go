@@ -113,6 +113,17 @@ type Config struct {
 	// Faults.Issuer, Faults.DiscoveryIssuer and Faults.ExtraIDTokenClaims
 	// still override these values, e.g. to make tid and iss disagree.
 	EntraMultiTenant bool
+
+	// OmitIssWithIDToken imitates node oidc-provider (a certified
+	// provider): discovery still advertises
+	// authorization_response_iss_parameter_supported true, but
+	// authorization responses that carry an id_token (response types
+	// "id_token", "id_token token", "code id_token" and
+	// "code id_token token") have no iss parameter, since the ID token's
+	// own iss names the issuer. Error responses and responses without an
+	// ID token still carry iss. Faults.ResponseIss is then ignored for
+	// responses with an ID token. Off by default: every response has iss.
+	OmitIssWithIDToken bool
 }
 
 // User is a test account at the provider.
@@ -160,6 +171,7 @@ type Server struct {
 	clientAuth   string             // Config.ClientAuth
 	clientJWKS   jose.JSONWebKeySet // public keys only
 	entra        bool               // Config.EntraMultiTenant
+	issWithIDTok bool               // false under Config.OmitIssWithIDToken
 	closing      chan struct{}      // closed by Close; releases Faults.SlowEndpoint requests
 	closeOnce    sync.Once
 
@@ -220,6 +232,7 @@ func NewServer(cfg Config) *Server {
 		loginPage:    cfg.LoginPage,
 		clientAuth:   cfg.ClientAuth,
 		entra:        cfg.EntraMultiTenant,
+		issWithIDTok: !cfg.OmitIssWithIDToken,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
