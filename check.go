@@ -354,8 +354,8 @@ func (c *checker) scopes(md *ProviderMetadata) {
 			}
 		}
 	}
-	if slices.Contains(scopes, "offline_access") {
-		c.add("scopes", CheckWarn, `scope "offline_access" asks for a refresh token, but many providers issue none for it unless the authorization request also has prompt=consent (OpenID Connect Core section 11): set the sign-in prompt to "consent", or make sure this provider issues refresh tokens without it`)
+	if slices.Contains(scopes, "offline_access") && !slices.Contains(strings.Fields(c.cfg.Prompt), "consent") {
+		c.add("scopes", CheckWarn, `scope "offline_access" asks for a refresh token, but many providers issue none for it unless the authorization request also has prompt=consent (OpenID Connect Core section 11): set Prompt to "consent", or make sure this provider issues refresh tokens without it`)
 	}
 	if len(c.report.Findings) == n {
 		c.add("scopes", CheckOK, "requesting "+strings.Join(scopes, " "))

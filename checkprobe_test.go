@@ -43,6 +43,12 @@ func TestCheckOfflineAccess(t *testing.T) {
 	if f := checkFinding(t, r, "scopes"); !strings.Contains(f.Message, "offline_access") || !strings.Contains(f.Message, "prompt=consent") || !strings.Contains(f.Message, "refresh token") {
 		t.Errorf("scopes message %q", f.Message)
 	}
+	cfg.Prompt = "consent"
+	r = Check(context.Background(), cfg, CheckOptions{})
+	wantCheckSummary(t, r, checkAllOK)
+	if f := checkFinding(t, r, "scopes"); f.Message != "requesting openid offline_access" {
+		t.Errorf("with Prompt consent, scopes message %q", f.Message)
+	}
 }
 
 func TestCheckCredentialProbe(t *testing.T) {
