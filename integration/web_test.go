@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oidcrp/rp"
 )
 
 // signInToPrivate opens /private in b, which Require sends to the
@@ -37,8 +39,11 @@ func (e *env) signInToPrivate(t *testing.T, b *browser, u opUser) *page {
 // provider's new access token.
 //
 // The provider keeps real time; only the RP (rp.Config.Now and
-// WebConfig.Now share one fake clock) is told that five minutes passed, as
-// the RP decides by its own clock when to refresh.
+// WebConfig.Now share one fake clock) is told that four and a half minutes
+// passed, as the RP decides by its own clock when to refresh. The RP's clock
+// skew is set to its maximum (5m) so that the refreshed ID token, issued by
+// the provider's real clock, is not taken for one issued before the refresh
+// began (ErrIDTokenIssuedBeforeLogin).
 func TestRefresh(t *testing.T) {
 	e := setup(t)
 	clock := &fakeClock{}
@@ -46,6 +51,7 @@ func TestRefresh(t *testing.T) {
 	cfg := e.rpConfig(bc)
 	cfg.Scopes = []string{"openid", "profile", "email", "offline_access"}
 	cfg.Now = clock.Now
+	cfg.ClockSkew = rp.MaxClockSkew
 	app := e.serveWeb(t, newRP(t, cfg), clock.Now)
 	b := newBrowser(t)
 
@@ -76,11 +82,12 @@ func TestRefresh(t *testing.T) {
 		t.Fatalf("%d token requests before the access token was due, want 1", n)
 	}
 
-	// Five minutes later by the RP's clock, the access token has expired.
-	clock.Advance(5 * time.Minute)
+	// Four and a half minutes later by the RP's clock, the access token
+	// expires within RefreshBefore (1m).
+	clock.Advance(4*time.Minute + 30*time.Second)
 	p := b.get(e.app.URL + "/private")
 	if p.Status != http.StatusOK || len(p.Hops) != 1 || p.Body != "hello "+alice.ID {
-		t.Fatalf("/private after the access token expired:\n%s", p)
+		t.Fatalf("/private when the access token was about to expire:\n%s", p)
 	}
 	tokens = bc.to(tokenPath)
 	if len(tokens) != 2 {
