@@ -82,10 +82,15 @@ func (r *CheckReport) String() string {
 // CheckOptions adjust Check. The zero value runs every check.
 type CheckOptions struct {
 	// SkipCredentialProbe turns off the "credentials" check. By default
-	// Check sends the token endpoint one authorization code request with a
+	// Check sends the token endpoint an authorization code request with a
 	// made-up code, authenticated as the client would authenticate: a
 	// provider answers invalid_client (or 401) to a wrong client ID,
 	// secret or key, and invalid_grant to right ones, and issues no token.
+	// As some providers look at the code before the client, invalid_grant
+	// counts only when a control request with a made-up secret (or key)
+	// is refused as invalid_client; otherwise the pair is repeated with a
+	// made-up refresh token, and when that does not tell either the
+	// finding is a warning. Up to four token requests are sent.
 	// The secret is never sent to a provider whose address or issuer
 	// failed a check. Set it for a provider that alerts on failed token
 	// requests.

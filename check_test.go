@@ -87,16 +87,23 @@ func checkProvider(t *testing.T, edit func(base string, doc map[string]any), jwk
 
 // checkProviderWith is checkProvider with handlers for any paths. By
 // default /authorize sends the browser back to redirect_uri with
-// error=login_required, /token refuses the grant with invalid_grant, as for
-// a made-up code, and /logout redirects to post_logout_redirect_uri.
+// error=login_required, /token refuses a made-up secret ("rp-check-wrong-…")
+// with invalid_client and any other request's grant with invalid_grant, as
+// for a made-up code, and /logout redirects to post_logout_redirect_uri.
 func checkProviderWith(t *testing.T, edit func(base string, doc map[string]any), jwks string, routes map[string]http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	defaults := map[string]http.HandlerFunc{
 		"/authorize": func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?error=login_required&state="+r.URL.Query().Get("state"), http.StatusFound)
 		},
-		"/token": func(w http.ResponseWriter, _ *http.Request) {
+		"/token": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			_, pass, _ := r.BasicAuth()
+			if strings.HasPrefix(pass, "rp-check-wrong-") || strings.HasPrefix(r.PostFormValue("client_secret"), "rp-check-wrong-") {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+				return
+			}
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
 		},
@@ -151,8 +158,8 @@ func TestCheckGoodConfiguration(t *testing.T) {
 	if !r.OK() || strings.Contains(r.String(), op.ClientSecret()) {
 		t.Errorf("OK() = %v, report:\n%s", r.OK(), r)
 	}
-	if n, m := op.Requests("token"), op.LastClientAuthMethod(); n != 1 || m != "" {
-		t.Errorf("%d token requests, last successful one %q; want 1 and no token issued", n, m)
+	if n, m := op.Requests("token"), op.LastClientAuthMethod(); n != 2 || m != "" {
+		t.Errorf("%d token requests, last successful one %q; want 2 (the probe and its control) and no token issued", n, m)
 	}
 
 	cfg := checkConfigFor(op)

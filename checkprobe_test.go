@@ -63,13 +63,13 @@ func TestCheckCredentialProbe(t *testing.T) {
 		words    string
 		requests int
 	}{
-		{"basic, right secret", rptest.Config{ClientSecret: secret}, nil, CheckOK, "accepted the client credentials", 1},
+		{"basic, right secret", rptest.Config{ClientSecret: secret}, nil, CheckOK, "accepted the client credentials", 2},
 		{"basic, wrong secret", rptest.Config{ClientSecret: secret}, func(c *Config) { c.ClientSecret = "wrong-secret-0815" }, CheckFail, "rejected the client ID or secret", 1},
-		{"post, right secret", rptest.Config{ClientSecret: secret, ClientAuth: "client_secret_post"}, func(c *Config) { c.ClientAuth = "client_secret_post" }, CheckOK, "accepted the client credentials", 1},
+		{"post, right secret", rptest.Config{ClientSecret: secret, ClientAuth: "client_secret_post"}, func(c *Config) { c.ClientAuth = "client_secret_post" }, CheckOK, "accepted the client credentials", 2},
 		{"post, wrong secret", rptest.Config{ClientSecret: secret, ClientAuth: "client_secret_post"}, func(c *Config) { c.ClientAuth, c.ClientSecret = "client_secret_post", "wrong-secret-0815" }, CheckFail, "rejected the client ID or secret", 1},
 		{"wrong client ID", rptest.Config{ClientSecret: secret}, func(c *Config) { c.ClientID = "other-app" }, CheckFail, "rejected the client ID or secret", 1},
 		{"private_key_jwt, right key", rptest.Config{ClientAuth: "private_key_jwt", ClientJWKS: jwks},
-			func(c *Config) { c.ClientSecret, c.ClientKey, c.ClientKeyID = "", rsaK, "rsa-1" }, CheckOK, "accepted the client credentials", 1},
+			func(c *Config) { c.ClientSecret, c.ClientKey, c.ClientKeyID = "", rsaK, "rsa-1" }, CheckOK, "accepted the client credentials", 2},
 		{"private_key_jwt, wrong key", rptest.Config{ClientAuth: "private_key_jwt", ClientJWKS: jwks},
 			func(c *Config) { c.ClientSecret, c.ClientKey = "", ecK }, CheckFail, "rejected the client ID or key", 1},
 		{"public client", rptest.Config{ClientAuth: "none"}, func(c *Config) { c.ClientSecret = "" }, CheckOK, "no secret or key to test", 0},
@@ -108,39 +108,82 @@ func TestCheckSkipCredentialProbe(t *testing.T) {
 }
 
 // The probe is a code exchange with a made-up code, as the RP would send
-// it, and whatever the provider answers, no token reaches the report.
+// it, and whatever the provider answers, no token reaches the report. An
+// invalid_grant counts only when the same request with a made-up secret is
+// refused as a wrong client: a provider that looks at the code first answers
+// invalid_grant to any secret.
 func TestCheckCredentialProbeAnswers(t *testing.T) {
 	const secret = "s3cret-for-check-test"
+	// clientFirst authenticates the client before it looks at the code.
+	clientFirst := func(w http.ResponseWriter, r *http.Request) {
+		if _, pass, _ := r.BasicAuth(); pass != secret {
+			jsonAnswer(401, `{"error":"invalid_client"}`)(w, r)
+			return
+		}
+		jsonAnswer(400, `{"error":"invalid_grant","error_description":"unknown code"}`)(w, r)
+	}
+	// codeFirst refuses every made-up code before it looks at the client,
+	// as zitadel's provider does, but authenticates the client (whose
+	// secret is want) before it looks at a refresh token.
+	codeFirst := func(want string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			_, pass, _ := r.BasicAuth()
+			if r.PostFormValue("grant_type") == "refresh_token" && pass != want {
+				jsonAnswer(401, `{"error":"invalid_client"}`)(w, r)
+				return
+			}
+			jsonAnswer(400, `{"error":"invalid_grant"}`)(w, r)
+		}
+	}
 	for _, tc := range []struct {
-		name  string
-		token http.HandlerFunc
-		want  CheckStatus
-		words string
+		name     string
+		token    http.HandlerFunc
+		want     CheckStatus
+		words    string
+		requests int32
 	}{
-		{"invalid_grant", jsonAnswer(400, `{"error":"invalid_grant","error_description":"unknown code"}`), CheckOK, "the made-up code was refused as expected"},
-		{"unsupported_grant_type", jsonAnswer(400, `{"error":"unsupported_grant_type"}`), CheckWarn, `could not tell whether the client credentials are right: the provider answered HTTP 400 unsupported_grant_type`},
-		{"401 without a body", jsonAnswer(401, ``), CheckFail, "rejected the client ID or secret (HTTP 401)"},
-		{"invalid_client echoing the secret", jsonAnswer(400, `{"error":"invalid_client","error_description":"bad secret `+secret+`"}`), CheckFail, `rejected the client ID or secret (HTTP 400 invalid_client "bad secret [redacted]")`},
-		{"server error", htmlAnswer(500, `<h1>oops</h1>`), CheckWarn, "could not tell"},
-		{"made-up code redeemed", jsonAnswer(200, `{"access_token":"at-4711","token_type":"Bearer","id_token":"x.y.z"}`), CheckFail, "redeemed a made-up authorization code"},
+		{"invalid_grant, made-up secret refused", clientFirst, CheckOK, "the provider accepted the client credentials: the made-up code was refused as invalid_grant, while the same request with a made-up secret was refused as a wrong client (HTTP 401 invalid_client)", 2},
+		{"invalid_grant whatever the secret", jsonAnswer(400, `{"error":"invalid_grant","error_description":"unknown code"}`), CheckWarn, "could not tell whether the client credentials are right: this provider looks at the code (and the refresh token) before the client's secret", 4},
+		{"code checked first, refresh token after the client", codeFirst(secret), CheckOK, "a made-up refresh token was refused as invalid_grant, while the same request with a made-up secret was refused as a wrong client (HTTP 401 invalid_client)", 4},
+		{"code checked first, wrong secret", codeFirst("the-provider-knows-another"), CheckFail, "rejected the client ID or secret (HTTP 401 invalid_client, to a refresh request with a made-up refresh token)", 3},
+		{"invalid_grant, then a server error", func(w http.ResponseWriter, r *http.Request) {
+			if _, pass, _ := r.BasicAuth(); pass != secret {
+				htmlAnswer(500, `<h1>oops</h1>`)(w, r)
+				return
+			}
+			jsonAnswer(400, `{"error":"invalid_grant"}`)(w, r)
+		}, CheckWarn, "and the same request with a made-up secret got HTTP 500", 2},
+		{"unsupported_grant_type", jsonAnswer(400, `{"error":"unsupported_grant_type"}`), CheckWarn, `could not tell whether the client credentials are right: the provider answered HTTP 400 unsupported_grant_type`, 1},
+		{"401 without a body", jsonAnswer(401, ``), CheckFail, "rejected the client ID or secret (HTTP 401)", 1},
+		{"invalid_client echoing the secret", jsonAnswer(400, `{"error":"invalid_client","error_description":"bad secret `+secret+`"}`), CheckFail, `rejected the client ID or secret (HTTP 400 invalid_client "bad secret [redacted]")`, 1},
+		{"server error", htmlAnswer(500, `<h1>oops</h1>`), CheckWarn, "could not tell", 1},
+		{"made-up code redeemed", jsonAnswer(200, `{"access_token":"at-4711","token_type":"Bearer","id_token":"x.y.z"}`), CheckFail, "redeemed a made-up authorization code", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int32
 			var form atomic.Value
+			var controlPass atomic.Value
 			op := checkProvider(t, nil, `{"keys":[`+checkECKey(t, "k1")+`]}`, func(w http.ResponseWriter, r *http.Request) {
-				n.Add(1)
-				_ = r.ParseForm()
-				form.Store(r.PostForm)
-				if _, pass, _ := r.BasicAuth(); pass != secret {
-					t.Errorf("basic authentication with %q", pass)
+				_, pass, _ := r.BasicAuth()
+				if n.Add(1) == 1 {
+					_ = r.ParseForm()
+					form.Store(r.PostForm)
+					if pass != secret {
+						t.Errorf("first request: basic authentication with %q", pass)
+					}
+				} else if n.Load() == 2 {
+					controlPass.Store(pass)
 				}
 				tc.token(w, r)
 			})
 			cfg := Config{Authority: op.URL, ClientID: "app", ClientSecret: secret, RedirectURL: "https://app.example.com/cb"}
 			r := Check(context.Background(), cfg, CheckOptions{})
 			f := checkFinding(t, r, "credentials")
-			if f.Status != tc.want || !strings.Contains(f.Message, tc.words) || n.Load() != 1 {
-				t.Errorf("%v %q after %d requests; want %v, %q after 1", f.Status, f.Message, n.Load(), tc.want, tc.words)
+			if f.Status != tc.want || !strings.Contains(f.Message, tc.words) || n.Load() != tc.requests {
+				t.Errorf("%v %q after %d requests; want %v, %q after %d", f.Status, f.Message, n.Load(), tc.want, tc.words, tc.requests)
+			}
+			if p, _ := controlPass.Load().(string); tc.requests >= 2 && (p == secret || !strings.HasPrefix(p, "rp-check-wrong-")) {
+				t.Errorf("control request authenticated with %q; want a made-up secret", p)
 			}
 			v, _ := form.Load().(url.Values)
 			if v.Get("grant_type") != "authorization_code" || len(v.Get("code")) < 32 || v.Get("redirect_uri") != cfg.RedirectURL ||
