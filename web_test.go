@@ -202,7 +202,7 @@ func TestWebCallbackFailureShowsEscapedErrorAndNoSession(t *testing.T) {
 }
 
 func TestWebSessionIDNewAtEverySignIn(t *testing.T) {
-	store := session.NewMemoryStore(nil)
+	store := session.NewMemoryStore()
 	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.SessionStore = store })
 	a.login("mock", "", "/")
 	first, _ := a.web.sessions.Load(a.requestWithCookies())
