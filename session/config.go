@@ -239,6 +239,10 @@ func (m *Manager) Secure() bool { return m.secure }
 // ".2", ... to it.
 func (m *Manager) CookieName() string { return m.name }
 
+// AbsoluteTimeout returns the configured (or default) absolute timeout:
+// a session ends this long after its Created time.
+func (m *Manager) AbsoluteTimeout() time.Duration { return m.absolute }
+
 // CookiePath returns the Path attribute of the session's cookies.
 func (m *Manager) CookiePath() string { return m.path }
 
