@@ -162,4 +162,3 @@ func TestRPCallbackLogsOnce(t *testing.T) {
 		t.Fatalf("refusal line %v", line)
 	}
 }
-
