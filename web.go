@@ -45,8 +45,13 @@ type WebConfig struct {
 
 	// SessionStore, when set, keeps session data on the server and only a
 	// sealed session ID in the cookie: for revocation and for sessions too
-	// large for cookies. Default: the whole session in sealed cookies. A
-	// failing store makes logout answer 503 (see ErrLogoutIncomplete).
+	// large for cookies. Default: the whole session in sealed cookies,
+	// which nothing on the server can revoke: each process then refuses
+	// the sessions it ended itself (logout, a refused refresh, a new
+	// sign-in) until they time out, but other instances of the
+	// application accept their cookies; share a Store to revoke
+	// everywhere. A failing store makes logout answer 503 (see
+	// ErrLogoutIncomplete).
 	SessionStore session.Store
 
 	// SessionCookieName is the base name of the session cookies: 1 to 64
