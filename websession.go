@@ -275,6 +275,17 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 // Accept header) is answered 401 Unauthorized with a
 // WWW-Authenticate: Cookie challenge naming LoginPage in its login
 // parameter.
+//
+// When the access token is due for a refresh, Require (and Identify)
+// refresh it first, once for all concurrent requests of the session. A
+// refresh the provider refused (an OAuth error such as invalid_grant, a
+// refreshed ID token that fails verification) ends the session. A refresh
+// that did not happen (the request was cancelled while waiting for
+// another's refresh, the provider could not be reached or answered 5xx)
+// does not: the request is still signed in while the current access token
+// has not expired, and treated as not signed in, with the session kept for
+// a later request, once it has. A session that was signed out while its
+// refresh ran is not signed in and its cookie is not written again.
 func (w *Web) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		info := w.identify(rw, r)
