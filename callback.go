@@ -62,13 +62,19 @@ const maxParamLen = 32 << 10
 // ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch, or the
 // error of Config.Matcher (ErrUnknownUser and friends with the default
 // matcher). A failed callback returns no claims and no tokens.
+//
+// Callback logs one line to Config.Logger per call: "rp: sign-in" at Info
+// with iss and sub, or "rp: sign-in refused" with the error's kind, at Warn
+// when the refusal looks like an attack (a bad signature, a reused state, a
+// mix-up) and at Info otherwise. Web does not use it: it logs its own line,
+// with the provider's name, to WebConfig.Logger.
 func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
 	res, err := r.callback(w, req)
 	if err != nil {
-		r.log.Info("rp: login rejected", "error", err)
+		logRefusal(req.Context(), r.log, evSignInRefused, err, "iss", r.issuers.issuer)
 		return nil, err
 	}
-	r.log.Debug("rp: login completed", "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+	r.log.InfoContext(req.Context(), evSignIn, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 	return res, nil
 }
 

@@ -33,6 +33,8 @@ func ErrorKind(err error) string {
 		return "An account with this username or email already exists."
 	case errors.Is(err, session.ErrTooLarge):
 		return "The sign-in is too large to keep in a cookie; the site needs a server-side session store."
+	case errors.Is(err, ErrLogoutIncomplete):
+		return "You are signed out in this browser, but the sign-out may not have reached every device: the site could not end your session everywhere. Please try again in a few minutes."
 	case errors.Is(err, ErrLogoutState):
 		return "This sign-out link expired or was already used."
 	case errors.Is(err, ErrUnsafeReturnTo), errors.Is(err, ErrInvalidLoginOption), errors.Is(err, ErrMalformedResponse):
@@ -48,14 +50,16 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <h1>Sign-in problem</h1>
 <p>{{.Kind}}</p>
 {{with .Code}}<p>The provider said: <code>{{.}}</code>{{with $.Description}}: {{.}}{{end}}</p>{{end}}
+{{with .Ref}}<p>If you contact support, quote this reference: <code>{{.}}</code></p>{{end}}
 <p><a href="/">Back to the start page</a></p>
 </body></html>
 `))
 
-// renderError writes the default error page: the error's kind and, for a
-// provider error, its sanitized code and description, HTML-escaped.
+// renderError writes the default error page: the error's kind, its
+// reference (ErrorRef) and, for a provider error, its sanitized code and
+// description, HTML-escaped.
 func renderError(w http.ResponseWriter, status int, err error) {
-	data := struct{ Kind, Code, Description string }{Kind: ErrorKind(err)}
+	data := struct{ Kind, Code, Description, Ref string }{Kind: ErrorKind(err), Ref: ErrorRef(err)}
 	var pe *ProviderError
 	if errors.As(err, &pe) {
 		data.Code, data.Description = pe.Code, pe.Description

@@ -117,9 +117,10 @@ func FuzzSessionData(f *testing.F) {
 				t.Fatalf("encoding is not stable: %q, then %q", again, b)
 			}
 			info := &SessionInfo{rawClaims: d.Claims}
-			_, err := decodeClaims(d.Claims)
-			if c := info.Claims(); (c != nil) != (len(d.Claims) > 0 && err == nil) {
-				t.Fatalf("SessionInfo.Claims() = %v for claims %q (decodeClaims: %v)", c, d.Claims, err)
+			m, err := decodeClaims(d.Claims)
+			ok := len(d.Claims) > 0 && err == nil
+			if c := info.Claims(); c == nil || c.Raw == nil || (ok && len(c.Raw) != len(m)) || (!ok && len(c.Raw) != 0) {
+				t.Fatalf("SessionInfo.Claims() = %v for claims %q (decodeClaims: %v); want the decoded claims, or empty ones", c, d.Claims, err)
 			}
 		}
 

@@ -4,8 +4,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -13,24 +15,44 @@ import (
 // carry the state this browser's logout was started with.
 var ErrLogoutState = errors.New("rp: logout response does not match a logout of this browser")
 
-const logoutCookie = "rp_logout"
+// ErrLogoutIncomplete: a logout deleted the browser's session cookies but
+// the SessionStore failed, reading the session or deleting it (a store
+// that is down, a read-only replica after a failover). A copy of the
+// cookie may still be signed in on another device until the session times
+// out, and the provider's end-session was skipped. Web answers it with 503
+// through the ErrorHandler and logs it at Error; the error also wraps the
+// store's error (session.ErrStore).
+var ErrLogoutIncomplete = errors.New("rp: sign-out incomplete: the session store failed")
 
 type logoutState struct {
 	State  string `json:"s"`
 	Expiry int64  `json:"e"`
 }
 
+// logoutCookieName is the name of the cookie holding a logout's state, of
+// the same prefix and path as the session cookies: "rp_logout" beside the
+// default session cookie, SessionCookieName + "_logout" otherwise, so that
+// the logouts of two Webs on one host do not mix.
 func (w *Web) logoutCookieName() string {
-	if w.secure {
-		return "__Host-" + logoutCookie
+	name := "rp_logout"
+	if n := w.cfg.SessionCookieName; n != "" && n != "rp_session" {
+		name = n + "_logout"
 	}
-	return logoutCookie
+	return strings.TrimSuffix(w.sessions.CookieName(), w.cfg.sessionBaseName()) + name
+}
+
+// sessionBaseName is the session cookie's name without a prefix.
+func (c *WebConfig) sessionBaseName() string {
+	if c.SessionCookieName == "" {
+		return "rp_session"
+	}
+	return c.SessionCookieName
 }
 
 // logoutStateCookie returns the cookie holding a sealed logout state for
 // maxAge seconds, or deleting it when maxAge is negative.
 func (w *Web) logoutStateCookie(value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: w.logoutCookieName(), Value: value, Path: "/", MaxAge: maxAge,
+	return &http.Cookie{Name: w.logoutCookieName(), Value: value, Path: w.sessions.CookiePath(), MaxAge: maxAge,
 		Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }
 
@@ -39,18 +61,37 @@ func (w *Web) logoutStateCookie(value string, maxAge int) *http.Cookie {
 // browser goes on to the provider (RP-initiated logout) with id_token_hint,
 // client_id, post_logout_redirect_uri and a state checked on the way back;
 // otherwise straight to LoggedOutURL.
+//
+// The browser's session cookies are deleted whatever happens. When the
+// SessionStore fails (the session cannot be read, or cannot be deleted),
+// the logout does not pretend to have worked: it answers 503 with an error
+// matching ErrLogoutIncomplete and does not go on to the provider.
 func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
-	s, ok := w.sessions.Load(r)
-	if !ok {
+	s, err := w.sessions.Lookup(r)
+	if err != nil {
+		if derr := w.endSession(rw, r, nil); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		w.refuse(rw, r, http.StatusServiceUnavailable, fmt.Errorf("%w: %w", ErrLogoutIncomplete, err), evLogoutFailed)
+		return
+	}
+	if s == nil {
+		_ = w.sessions.Destroy(rw, r, nil) // an expired or foreign cookie: just drop it
 		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
 		return
 	}
-	w.sessions.Destroy(rw, r, s)
 	data, err := decodeSession(s.Data)
 	if err != nil { // an unreadable session just ends locally
 		data = &sessionData{}
 	}
+	iss, sub := sessionSubject(data)
+	if err := w.endSession(rw, r, s); err != nil {
+		w.refuse(rw, r, http.StatusServiceUnavailable, fmt.Errorf("%w: %w", ErrLogoutIncomplete, err), evLogoutFailed,
+			"provider", data.Provider, "iss", iss, "sub", sub)
+		return
+	}
+	w.log.InfoContext(r.Context(), evLogout, "provider", data.Provider, "iss", iss, "sub", sub)
 	p := w.providers[data.Provider]
 	if p == nil || p.RP.md.EndSessionEndpoint == "" || data.IDToken == "" {
 		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
@@ -89,14 +130,14 @@ func (w *Web) postLogout(rw http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(name)
 	http.SetCookie(rw, w.logoutStateCookie("", -1))
 	if err != nil {
-		w.fail(rw, r, http.StatusBadRequest, ErrLogoutState)
+		w.refuse(rw, r, http.StatusBadRequest, ErrLogoutState, evLogoutReturn)
 		return
 	}
 	var st logoutState
 	plain, err := w.logoutSeal.Open(c.Value, []byte(name))
 	if err != nil || json.Unmarshal(plain, &st) != nil || w.now().Unix() > st.Expiry ||
 		subtle.ConstantTimeCompare([]byte(st.State), []byte(r.URL.Query().Get("state"))) != 1 {
-		w.fail(rw, r, http.StatusBadRequest, ErrLogoutState)
+		w.refuse(rw, r, http.StatusBadRequest, ErrLogoutState, evLogoutReturn)
 		return
 	}
 	http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)

@@ -3,6 +3,7 @@ package rp
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
 
@@ -60,7 +61,11 @@ func (w *Web) refreshDue(data *sessionData) bool {
 }
 
 // refresh returns data with refreshed tokens, doing the refresh once for
-// all concurrent callers with the same session and refresh token.
+// all concurrent callers with the same session and refresh token. The
+// caller that does it logs the outcome, once. A caller that stops waiting
+// because ctx is done gets ctx's error, which refreshRefused does not count
+// as a refusal. A result that is not a refusal is not kept for later
+// requests, which try again.
 func (w *Web) refresh(ctx context.Context, sessionID string, data *sessionData) (*sessionData, error) {
 	sum := sha256.Sum256([]byte(sessionID + "\x00" + data.RefreshToken))
 	key := string(sum[:])
@@ -87,9 +92,55 @@ func (w *Web) refresh(ctx context.Context, sessionID string, data *sessionData) 
 	}
 	// The refresh runs to completion even if this request goes away, as
 	// other requests may be waiting for it.
-	c.data, c.err = w.doRefresh(context.WithoutCancel(ctx), data)
+	ctx = context.WithoutCancel(ctx)
+	c.data, c.err = w.doRefresh(ctx, data)
+	if c.err != nil && !refreshRefused(c.err) {
+		w.refresher.mu.Lock()
+		if w.refresher.calls[key] == c {
+			delete(w.refresher.calls, key)
+		}
+		w.refresher.mu.Unlock()
+	}
 	close(c.done)
+	iss, sub := sessionSubject(data)
+	switch {
+	case c.err == nil:
+		w.log.InfoContext(ctx, evRefresh, "provider", data.Provider, "iss", iss, "sub", sub)
+	case refreshRefused(c.err):
+		logRefusal(ctx, w.log, evRefreshRefused, c.err, "provider", data.Provider, "iss", iss, "sub", sub)
+	default:
+		logRefusal(ctx, w.log, evRefreshFailed, c.err, "provider", data.Provider, "iss", iss, "sub", sub)
+	}
 	return c.data, c.err
+}
+
+// refreshRefused reports whether a refresh failed because the provider (or
+// the session) says no, which ends the session: a token endpoint answer
+// with an OAuth error code and a 4xx status (invalid_grant: the refresh
+// token was revoked or expired), a refreshed ID token that fails
+// verification, a provider no longer configured, or an unreadable session.
+// Anything else (a cancelled or timed-out wait, a transport error, a 5xx)
+// says nothing about the session, which stays.
+func refreshRefused(err error) bool {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te.Code != "" && te.StatusCode < 500
+	}
+	return errors.Is(err, ErrInvalidIDToken) || errors.Is(err, ErrUnknownUser) || errors.Is(err, errSessionFormat)
+}
+
+// sessionSubject returns the iss and sub of data's claims, for logs.
+func sessionSubject(data *sessionData) (iss, sub string) {
+	if len(data.Claims) == 0 {
+		return "", ""
+	}
+	m, err := decodeClaims(data.Claims)
+	if err != nil {
+		return "", ""
+	}
+	iss, _ = m["iss"].(string)
+	sub, _ = m["sub"].(string)
+	return iss, sub
 }
 
 func isDone(c *refreshCall) bool {
@@ -110,7 +161,7 @@ func (w *Web) doRefresh(ctx context.Context, data *sessionData) (*sessionData, e
 	if len(data.Claims) > 0 {
 		var err error
 		if original, err = decodeClaims(data.Claims); err != nil {
-			return nil, err
+			return nil, errSessionFormat
 		}
 	}
 	tok, id, err := p.RP.refreshTokens(ctx, data.RefreshToken, original)

@@ -233,7 +233,7 @@ func TestLoginEndToEnd(t *testing.T) {
 			t.Errorf("the %s appears in the log", name)
 		}
 	}
-	if !strings.Contains(logs, "login completed") {
+	if !strings.Contains(logs, evSignIn) {
 		t.Errorf("log lacks the completed login: %s", logs)
 	}
 }

@@ -45,8 +45,32 @@ type WebConfig struct {
 
 	// SessionStore, when set, keeps session data on the server and only a
 	// sealed session ID in the cookie: for revocation and for sessions too
-	// large for cookies. Default: the whole session in sealed cookies.
+	// large for cookies. Default: the whole session in sealed cookies,
+	// which nothing on the server can revoke: each process then refuses
+	// the sessions it ended itself (logout, a refused refresh, a new
+	// sign-in) until they time out, but other instances of the
+	// application accept their cookies; share a Store to revoke
+	// everywhere. A failing store makes logout answer 503 (see
+	// ErrLogoutIncomplete).
 	SessionStore session.Store
+
+	// SessionCookieName is the base name of the session cookies: 1 to 64
+	// ASCII letters, digits, '_' or '-', without a prefix. Default
+	// "rp_session". Two Webs on one host (say "Manage" and "Produce")
+	// need different names, or signing in to one signs the user out of
+	// the other. The logout state cookie is named after it
+	// (SessionCookieName + "_logout"; "rp_logout" for the default).
+	SessionCookieName string
+
+	// SessionCookiePath is the Path of the session and logout cookies:
+	// the browser sends them only under it, e.g. "/manage". Default "/".
+	// LogoutPath, PostLogoutPath and the pages behind Require must be
+	// under it. A path other than "/" cannot have the "__Host-" cookie
+	// prefix, which requires Path=/; such cookies get "__Secure-"
+	// instead, which still keeps them off plain http but lets a sibling
+	// subdomain plant a cookie of the same name: prefer "/" and distinct
+	// SessionCookieNames where that is possible.
+	SessionCookiePath string
 
 	// AbsoluteTimeout ends a session this long after sign-in (default 8h);
 	// IdleTimeout ends it after this long without a request (default 1h).
@@ -60,8 +84,10 @@ type WebConfig struct {
 
 	// LoginPage is where Require sends browsers that are not signed in,
 	// with a return_to parameter: the application's sign-in page, listing
-	// Providers() as buttons. Default: the only provider's LoginPath, or
-	// "/login" when there are several or none.
+	// Providers() as buttons. Default: the only provider's LoginPath; with
+	// several providers "/login", where Handler then serves a plain page
+	// with a sign-in button per provider; with none "/login", which the
+	// application must serve.
 	LoginPage string
 
 	// LogoutPath is where a POST signs the user out. Default "/logout".
@@ -82,11 +108,17 @@ type WebConfig struct {
 	RefreshBefore time.Duration
 
 	// ErrorHandler renders failed sign-ins and logouts. It must not reveal
-	// err's details beyond its kind to the browser. Default: a small HTML
-	// page naming the kind of error.
+	// err's details beyond its kind to the browser (ErrorKind); show
+	// ErrorRef(err), the reference that is also in the log line, so users
+	// can quote it to support. Default: a small HTML page with both.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
-	// Logger receives events; never tokens or secrets. Default: discard.
+	// Logger receives one line per sign-in, refused sign-in, logout and
+	// token refresh: at Info, refusals that look like an attack (a bad
+	// signature, a reused state, a mix-up) at Warn, and failures of the
+	// session or user store at Error, with the attributes provider, iss,
+	// sub, error_kind (a short stable word such as "state_reused") and
+	// ref. Never tokens, codes or secrets. Default: discard.
 	Logger *slog.Logger
 
 	// Now is the clock; tests replace it. Default time.Now.
@@ -107,20 +139,24 @@ type Web struct {
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
+	chooser    bool // serve the provider chooser at LoginPage
+	ended      endedSessions
 }
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// defaultLoginPage is LoginPage's default when there is not exactly one
+// provider.
+const defaultLoginPage = "/login"
+
 // NewWeb checks cfg and returns a Web. It fails with a *ConfigError
-// listing every problem.
+// listing every problem at once.
 func NewWeb(cfg WebConfig) (*Web, error) {
 	var v validator
-	if len(cfg.SessionSecrets) == 0 {
-		v.add("SessionSecrets", "set at least one secret of 32 or more random bytes")
-	}
 	setDefault(&cfg.LogoutPath, "/logout")
 	setDefault(&cfg.PostLogoutPath, "/signout-callback-oidc")
 	setDefault(&cfg.LoggedOutURL, "/")
+	setDefault(&cfg.SessionCookiePath, "/")
 	if cfg.RefreshBefore <= 0 {
 		cfg.RefreshBefore = time.Minute
 	}
@@ -131,24 +167,39 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	w := &Web{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now}
-	paths := map[string]string{cfg.LogoutPath: "LogoutPath", cfg.PostLogoutPath: "PostLogoutPath"}
+	paths := map[string]string{}
+	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
+		if !routePath(f.path) {
+			v.add(f.field, fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", f.path))
+		} else if !underPath(f.path, cfg.SessionCookiePath) {
+			v.add(f.field, fmt.Sprintf("%q is outside SessionCookiePath %q, where the browser does not send the session cookies", f.path, cfg.SessionCookiePath))
+		}
+		paths[f.path] = f.field
+	}
 	for i := range cfg.Providers {
 		p := cfg.Providers[i]
 		field := fmt.Sprintf("Providers[%d]", i)
+		ok := true
 		if !providerName.MatchString(p.Name) {
 			v.add(field+".Name", fmt.Sprintf("%q is not a valid provider name; use letters, digits, '-' and '_'", p.Name))
-			continue
-		}
-		if _, dup := w.providers[p.Name]; dup {
+			ok = false
+		} else if _, dup := w.providers[p.Name]; dup {
 			v.add(field+".Name", fmt.Sprintf("provider %q is configured twice", p.Name))
-			continue
+			ok = false
 		}
 		if p.RP == nil {
 			v.add(field+".RP", "set the provider's relying party (rp.New)")
-			continue
+			ok = false
 		}
 		setDefault(&p.Title, p.Name)
 		setDefault(&p.LoginPath, "/login/"+p.Name)
+		if !routePath(p.LoginPath) {
+			v.add(field+".LoginPath", fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", p.LoginPath))
+			ok = false
+		}
+		if !ok {
+			continue
+		}
 		for _, path := range []string{p.LoginPath, p.RP.redirect.Path} {
 			if other, taken := paths[path]; taken {
 				v.add(field, fmt.Sprintf("path %q is already used by %s; give each provider its own login path and redirect URL", path, other))
@@ -162,26 +213,27 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		w.order = append(w.order, &p)
 	}
 	if cfg.LoginPage == "" {
-		cfg.LoginPage = "/login"
-		if len(w.order) == 1 {
+		cfg.LoginPage = defaultLoginPage
+		if len(cfg.Providers) == 1 && len(w.order) == 1 {
 			cfg.LoginPage = w.order[0].LoginPath
+		} else if _, taken := paths[defaultLoginPage]; len(cfg.Providers) > 1 && !taken {
+			w.chooser = true
 		}
 	}
 	w.cfg = cfg
-	if len(v.problems) > 0 {
-		return nil, &ConfigError{Problems: v.problems}
-	}
 	secrets := make([][]byte, len(cfg.SessionSecrets))
 	for i, s := range cfg.SessionSecrets {
 		secrets[i] = []byte(s)
 	}
 	var err error
 	w.sessions, err = session.New(session.Config{
+		Name: cfg.SessionCookieName, Path: cfg.SessionCookiePath,
 		Secrets: secrets, Insecure: !w.secure, Store: cfg.SessionStore,
 		AbsoluteTimeout: cfg.AbsoluteTimeout, IdleTimeout: cfg.IdleTimeout, MaxSize: cfg.MaxSessionSize, Now: cfg.Now,
 	})
-	if err != nil {
-		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
+	sessionProblems(&v, err)
+	if len(v.problems) > 0 {
+		return nil, &ConfigError{Problems: v.problems}
 	}
 	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err != nil {
 		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
@@ -189,6 +241,53 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	w.refresher.calls = make(map[string]*refreshCall)
 	w.mux = w.routes()
 	return w, nil
+}
+
+// sessionFields names the WebConfig field behind each session.Config field.
+var sessionFields = map[string]string{
+	"Name": "SessionCookieName", "Path": "SessionCookiePath", "Secrets": "SessionSecrets",
+	"AbsoluteTimeout": "AbsoluteTimeout", "IdleTimeout": "IdleTimeout", "MaxSize": "MaxSessionSize",
+}
+
+// sessionProblems adds the problems that session.New found to v, under
+// the names of WebConfig's fields.
+func sessionProblems(v *validator, err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var ce *session.ConfigError
+		if !errors.As(e, &ce) {
+			v.add("SessionSecrets", e.Error())
+			continue
+		}
+		base, index, _ := strings.Cut(ce.Field, "[")
+		field := sessionFields[base]
+		if field == "" {
+			field = ce.Field
+		}
+		if index != "" {
+			field += "[" + index
+		}
+		v.add(field, ce.Message)
+	}
+}
+
+// routePath reports whether p can be registered as a path with
+// http.ServeMux: it starts with '/' and holds no space and no wildcard.
+func routePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.ContainsAny(p, " \t\r\n{}")
+}
+
+// underPath reports whether a browser sends cookies of Path cookiePath to
+// requests for p (RFC 6265 section 5.1.4).
+func underPath(p, cookiePath string) bool {
+	return cookiePath == "/" || p == cookiePath ||
+		strings.HasPrefix(p, cookiePath) && (strings.HasSuffix(cookiePath, "/") || p[len(cookiePath)] == '/')
 }
 
 func setDefault(s *string, v string) {
@@ -203,35 +302,52 @@ func (w *Web) routes() *http.ServeMux {
 		mux.Handle("GET "+p.LoginPath, w.loginHandler(p))
 		mux.Handle(p.RP.redirect.Path, w.callbackHandler(p))
 	}
+	if w.chooser {
+		mux.HandleFunc("GET "+defaultLoginPage, w.chooserPage)
+	}
 	mux.Handle("POST "+w.cfg.LogoutPath, http.NewCrossOriginProtection().Handler(http.HandlerFunc(w.logout)))
 	mux.HandleFunc("GET "+w.cfg.PostLogoutPath, w.postLogout)
 	return mux
 }
 
 // Handler serves every path Web owns: each provider's LoginPath and
-// callback (its redirect URL's path), LogoutPath (POST) and
-// PostLogoutPath. Route those paths to it, or mount it at "/" behind the
+// callback (its redirect URL's path), LogoutPath (POST), PostLogoutPath
+// and, with several providers and no LoginPage, a provider chooser at
+// "/login". Route those paths to it, or mount it at "/" behind the
 // application's own routes.
 func (w *Web) Handler() http.Handler { return w.mux }
 
-// ProviderLink describes one provider for a sign-in page.
+// ProviderLink describes one provider for a sign-in page, and for an
+// administrator registering the application at the provider.
 type ProviderLink struct {
 	Name  string
 	Title string
 	// LoginURL starts a sign-in with the provider; append
 	// "?return_to=/path" to come back somewhere other than "/".
 	LoginURL string
+	// RedirectURL is the provider's Config.RedirectURL: register it at
+	// the provider as a redirect URI.
+	RedirectURL string
+	// PostLogoutRedirectURL is where the provider sends the browser back
+	// after logout: register it at the provider as a post-logout redirect
+	// URI.
+	PostLogoutRedirectURL string
 }
 
 // Providers lists the providers in configuration order, for a sign-in page
-// with a button per provider.
+// with a button per provider or an administrator's setup page.
 func (w *Web) Providers() []ProviderLink {
 	out := make([]ProviderLink, 0, len(w.order))
 	for _, p := range w.order {
-		out = append(out, ProviderLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath})
+		out = append(out, ProviderLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
+			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p)})
 	}
 	return out
 }
+
+// RedirectURL returns the redirect URL the RP was configured with, to
+// register at the provider (or show to an administrator who does).
+func (r *RP) RedirectURL() string { return r.redirect.String() }
 
 // loginHandler starts a sign-in. Query parameters: return_to (a path on
 // this site; anything else falls back to "/"), login_hint and prompt.
@@ -243,12 +359,13 @@ func (w *Web) loginHandler(p *Provider) http.Handler {
 			opts.ReturnTo = "/"
 		}
 		if err := p.RP.Login(rw, r, opts); err != nil {
-			w.fail(rw, r, http.StatusBadRequest, err)
+			w.refuse(rw, r, http.StatusBadRequest, err, evLoginNotStarted, "provider", p.Name)
 		}
 	})
 }
 
-// callbackHandler completes a sign-in and starts a new session.
+// callbackHandler completes a sign-in and starts a new session. It logs
+// one line about the sign-in, with the provider's name.
 func (w *Web) callbackHandler(p *Provider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
@@ -256,9 +373,9 @@ func (w *Web) callbackHandler(p *Provider) http.Handler {
 		if p.RP.RelayFragment(rw, r) {
 			return
 		}
-		res, err := p.RP.Callback(rw, r)
+		res, err := p.RP.callback(rw, r)
 		if err != nil {
-			w.fail(rw, r, statusFor(err), err)
+			w.refuse(rw, r, statusFor(err), err, evSignInRefused, "provider", p.Name, "iss", p.RP.issuers.issuer)
 			return
 		}
 		data := &sessionData{
@@ -273,9 +390,11 @@ func (w *Web) callbackHandler(p *Provider) http.Handler {
 			data.Expiry = res.Tokens.Expiry.Unix()
 		}
 		if err := w.startSession(rw, r, data); err != nil {
-			w.fail(rw, r, http.StatusInternalServerError, err)
+			w.refuse(rw, r, http.StatusInternalServerError, err, evSignInRefused,
+				"provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 			return
 		}
+		w.log.InfoContext(r.Context(), evSignIn, "provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 		http.Redirect(rw, r, res.ReturnTo, http.StatusSeeOther)
 	})
 }
@@ -294,9 +413,12 @@ func statusFor(err error) int {
 	return http.StatusBadRequest
 }
 
-// fail renders err with the configured ErrorHandler or the default page.
-func (w *Web) fail(rw http.ResponseWriter, r *http.Request, status int, err error) {
-	w.log.Info("rp: request failed", "path", r.URL.Path, "status", status, "error", err)
+// refuse logs the one line about a failed request (msg, at levelOf(err),
+// with attrs) and renders err, given a reference shared by the log line
+// and the page, with the configured ErrorHandler or the default page.
+func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, status int, err error, msg string, attrs ...any) {
+	err = withRef(err)
+	logRefusal(r.Context(), w.log, msg, err, append(attrs, "status", status)...)
 	if w.cfg.ErrorHandler != nil {
 		w.cfg.ErrorHandler(rw, r, status, err)
 		return
@@ -319,7 +441,9 @@ func (w *Web) loginRedirect(r *http.Request) string {
 
 // isNavigation reports whether r is a browser page load, which may be
 // redirected to a sign-in page, rather than an API or script request,
-// which gets 401.
+// which gets 401: a GET or HEAD with Sec-Fetch-Mode: navigate or, from
+// browsers that do not send Sec-Fetch-Mode, an Accept header asking for
+// text/html. A request without either is not a navigation.
 func isNavigation(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
@@ -327,6 +451,5 @@ func isNavigation(r *http.Request) bool {
 	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" {
 		return mode == "navigate"
 	}
-	accept := r.Header.Get("Accept")
-	return accept == "" || strings.Contains(accept, "text/html")
+	return strings.Contains(strings.ToLower(r.Header.Get("Accept")), "text/html")
 }

@@ -37,6 +37,13 @@ type webApp struct {
 // whose /me requires a session and shows the account, and a browser.
 func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig)) *webApp {
 	t.Helper()
+	return newWebAppRP(t, users, nil, mod)
+}
+
+// newWebAppRP is newWebApp with rpMod changing each provider's Config
+// before rp.New.
+func newWebAppRP(t testing.TB, users map[string][]rptest.User, rpMod func(*Config), mod func(*WebConfig)) *webApp {
+	t.Helper()
 	a := &webApp{t: t, clock: newFakeClock(), ops: map[string]*rptest.Server{}}
 	a.store = NewMemoryStore()
 	matcher := newMatcherT(t, MatcherConfig{Store: a.store, CreateUsers: true})
@@ -48,11 +55,15 @@ func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig
 		op := rptest.NewServer(rptest.Config{Users: users[name], Now: a.clock.Now})
 		t.Cleanup(op.Close)
 		a.ops[name] = op
-		r, err := New(context.Background(), Config{
+		rc := Config{
 			Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: Secret(op.ClientSecret()),
 			RedirectURL: a.srv.URL + "/callback/" + name, Matcher: matcher, Now: a.clock.Now,
 			Scopes: []string{"openid", "profile", "email", "offline_access"}, UsernameClaim: "preferred_username",
-		})
+		}
+		if rpMod != nil {
+			rpMod(&rc)
+		}
+		r, err := New(context.Background(), rc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +81,7 @@ func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig
 	mux.Handle("/me", web.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := SessionFrom(r.Context())
 		fmt.Fprintf(w, "user=%s provider=%s", s.User.Username, s.Provider)
-		if c := ClaimsFrom(r.Context()); c != nil {
+		if c := ClaimsFrom(r.Context()); c.Subject != "" {
 			fmt.Fprintf(w, " sub=%s groups=%d", c.Subject, len(c.Groups))
 		}
 	})))
@@ -202,7 +213,7 @@ func TestWebCallbackFailureShowsEscapedErrorAndNoSession(t *testing.T) {
 }
 
 func TestWebSessionIDNewAtEverySignIn(t *testing.T) {
-	store := session.NewMemoryStore(nil)
+	store := session.NewMemoryStore()
 	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.SessionStore = store })
 	a.login("mock", "", "/")
 	first, _ := a.web.sessions.Load(a.requestWithCookies())

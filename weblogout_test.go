@@ -116,7 +116,7 @@ func TestWebConfigErrors(t *testing.T) {
 		field string
 	}{
 		{WebConfig{}, "SessionSecrets"},
-		{WebConfig{SessionSecrets: []Secret{"short"}}, "SessionSecrets"},
+		{WebConfig{SessionSecrets: []Secret{"short"}}, "SessionSecrets[0]"},
 		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "bad name", RP: r}}}, "Providers[0].Name"},
 		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "a", RP: r}}}, "Providers[1].Name"},
 		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "b", RP: r}}}, "Providers[1]"},

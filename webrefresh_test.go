@@ -114,7 +114,7 @@ func TestWebSessionTooLargeFailsCleanly(t *testing.T) {
 		t.Fatalf("a failed oversized sign-in left a session: %d", r.StatusCode)
 	}
 	// A server-side store takes it.
-	b := newWebApp(t, map[string][]rptest.User{"entra": {user}}, func(c *WebConfig) { c.SessionStore = session.NewMemoryStore(nil) })
+	b := newWebApp(t, map[string][]rptest.User{"entra": {user}}, func(c *WebConfig) { c.SessionStore = session.NewMemoryStore() })
 	if status, _, body := b.login("entra", "", "/me"); status != 200 || !strings.Contains(body, "groups=3000") {
 		t.Fatalf("huge session with a store: %d %q", status, body)
 	}

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/oidcrp/rp/session"
 )
 
 // sessionData is what a session holds.
@@ -114,29 +117,42 @@ type SessionInfo struct {
 }
 
 // Claims returns the verified claims of the sign-in, decoded on first
-// use; nil after a password sign-in.
+// use. It never returns nil: after a password sign-in (SignIn), for a nil
+// *SessionInfo (a request that is not signed in) or for claims that cannot
+// be decoded, it returns empty Claims, whose fields are all zero and whose
+// Raw is an empty map.
 func (s *SessionInfo) Claims() *Claims {
+	if s == nil {
+		return noClaims()
+	}
 	s.claimsOnce.Do(func() {
-		if len(s.rawClaims) == 0 {
-			return
+		if len(s.rawClaims) > 0 {
+			if m, err := decodeClaims(s.rawClaims); err == nil {
+				s.claims = newClaims(m, nil)
+			}
 		}
-		if m, err := decodeClaims(s.rawClaims); err == nil {
-			s.claims = newClaims(m, nil)
+		if s.claims == nil {
+			s.claims = noClaims()
 		}
 	})
 	return s.claims
 }
 
+// noClaims returns empty Claims.
+func noClaims() *Claims { return &Claims{Raw: map[string]any{}} }
+
 type sessionKey struct{}
 
 // SessionFrom returns the session of a request that passed Require or
-// Identify, or nil when the user is not signed in.
+// Identify, or nil when the user is not signed in: test it before reading
+// its fields in a handler behind Identify.
 func SessionFrom(ctx context.Context) *SessionInfo {
 	s, _ := ctx.Value(sessionKey{}).(*SessionInfo)
 	return s
 }
 
-// UserFrom returns the signed-in local account, or nil.
+// UserFrom returns the signed-in local account, or nil: when the user is
+// not signed in, or signed in with a provider that has no Matcher.
 func UserFrom(ctx context.Context) *User {
 	if s := SessionFrom(ctx); s != nil {
 		return s.User
@@ -144,25 +160,38 @@ func UserFrom(ctx context.Context) *User {
 	return nil
 }
 
-// ClaimsFrom returns the signed-in user's verified claims, or nil.
+// ClaimsFrom returns the signed-in user's verified claims. It never
+// returns nil: for a password sign-in or a request that is not signed in
+// the Claims are empty (see SessionInfo.Claims), so
+// ClaimsFrom(ctx).Name is safe in any handler.
 func ClaimsFrom(ctx context.Context) *Claims {
-	if s := SessionFrom(ctx); s != nil {
-		return s.Claims()
-	}
-	return nil
+	return SessionFrom(ctx).Claims()
 }
 
 // startSession replaces any session r carries by a new one holding data,
 // with a new ID, so a session identifier never survives a sign-in.
 func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, data *sessionData) error {
 	if old, ok := w.sessions.Load(r); ok {
-		w.sessions.Destroy(rw, r, old)
+		if err := w.endSession(rw, r, old); err != nil {
+			w.log.WarnContext(r.Context(), "rp: the previous session could not be deleted from the store", "error_kind", errorKindOf(err), "error", err.Error())
+		}
 	}
 	payload, err := data.encode()
 	if err != nil {
 		return err
 	}
 	return w.sessions.Save(rw, r, w.sessions.New(payload))
+}
+
+// endSession destroys s and deletes r's session cookies. It remembers s as
+// ended in cookie mode, where nothing else revokes it, and when the Store
+// failed to delete it, whose error it returns.
+func (w *Web) endSession(rw http.ResponseWriter, r *http.Request, s *session.Session) error {
+	err := w.sessions.Destroy(rw, r, s)
+	if s != nil && (w.cfg.SessionStore == nil || err != nil) {
+		w.ended.add(s.ID, s.Created.Add(w.sessions.AbsoluteTimeout()), w.now())
+	}
+	return err
 }
 
 // SignIn starts a session for user without a provider: the application's
@@ -179,34 +208,56 @@ func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error 
 }
 
 // identify loads r's session, refreshing its tokens when due and sliding
-// its idle timeout. It returns nil when r is not signed in; a session that
-// cannot be used any more is destroyed.
+// its idle timeout. It returns nil when r is not signed in.
+//
+// A session that was ended (by a logout, even one that happened while this
+// request was running) is not signed in, and its cookie is not written
+// again. A refresh the provider refused (refreshRefused) ends the session.
+// A refresh that did not happen (this request was cancelled while waiting
+// for it, the provider could not be reached or failed) leaves the session
+// alone: the request is still signed in while the access token has not
+// expired, and not signed in after that, until a later request refreshes.
 func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	s, ok := w.sessions.Load(r)
 	if !ok {
 		return nil
 	}
+	if w.ended.has(s.ID, w.now()) {
+		_ = w.sessions.Destroy(rw, r, nil)
+		return nil
+	}
 	data, err := decodeSession(s.Data)
 	if err != nil {
-		w.sessions.Destroy(rw, r, s)
+		_ = w.endSession(rw, r, s)
 		return nil
 	}
 	if w.refreshDue(data) {
 		refreshed, err := w.refresh(r.Context(), s.ID, data)
-		if err != nil {
-			w.log.Info("rp: token refresh failed; session ended", "provider", data.Provider, "error", err)
-			w.sessions.Destroy(rw, r, s)
+		switch {
+		case err != nil && refreshRefused(err):
+			_ = w.endSession(rw, r, s)
 			return nil
-		}
-		data = refreshed
-		if payload, err := data.encode(); err == nil {
-			s.Data = payload
-			if err := w.sessions.Save(rw, r, s); err != nil {
-				w.log.Warn("rp: saving the refreshed session failed", "error", err)
+		case err != nil && w.now().Unix() >= data.Expiry:
+			return nil
+		case err != nil:
+			// The access token is still valid: keep going with it.
+		case w.ended.has(s.ID, w.now()):
+			return nil // ended while the refresh ran; do not bring it back
+		default:
+			data = refreshed
+			if payload, err := data.encode(); err == nil {
+				s.Data = payload
+				err := w.sessions.Save(rw, r, s)
+				if errors.Is(err, session.ErrNotFound) {
+					return nil // destroyed in the store while the refresh ran
+				}
+				if err != nil {
+					w.log.WarnContext(r.Context(), "rp: saving the refreshed session failed", "error_kind", errorKindOf(err), "error", err.Error())
+				}
 			}
 		}
 	} else if err := w.sessions.Touch(rw, r, s); err != nil {
-		w.log.Warn("rp: extending the session failed", "error", err)
+		w.log.WarnContext(r.Context(), "rp: extending the session failed", "error_kind", errorKindOf(err), "error", err.Error())
 	}
 	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: Secret(data.AccessToken), rawClaims: data.Claims}
 	if data.Expiry != 0 {
@@ -217,9 +268,24 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 
 // Require lets signed-in requests through to next with the session in the
 // context (SessionFrom, UserFrom, ClaimsFrom). Other requests are sent to
-// LoginPage with a return_to of the requested path when they are page
-// loads (GET or HEAD asking for HTML), and answered 401 Unauthorized
-// otherwise (API calls, scripts, other methods).
+// LoginPage with a return_to of the requested path (303 See Other) when
+// they are page loads: a GET or HEAD with Sec-Fetch-Mode: navigate, or
+// without that header but with an Accept header containing text/html.
+// Everything else (API calls, scripts, other methods, requests without an
+// Accept header) is answered 401 Unauthorized with a
+// WWW-Authenticate: Cookie challenge naming LoginPage in its login
+// parameter.
+//
+// When the access token is due for a refresh, Require (and Identify)
+// refresh it first, once for all concurrent requests of the session. A
+// refresh the provider refused (an OAuth error such as invalid_grant, a
+// refreshed ID token that fails verification) ends the session. A refresh
+// that did not happen (the request was cancelled while waiting for
+// another's refresh, the provider could not be reached or answered 5xx)
+// does not: the request is still signed in while the current access token
+// has not expired, and treated as not signed in, with the session kept for
+// a later request, once it has. A session that was signed out while its
+// refresh ran is not signed in and its cookie is not written again.
 func (w *Web) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		info := w.identify(rw, r)
@@ -229,6 +295,7 @@ func (w *Web) Require(next http.Handler) http.Handler {
 				http.Redirect(rw, r, w.loginRedirect(r), http.StatusSeeOther)
 				return
 			}
+			rw.Header().Set("WWW-Authenticate", `Cookie login="`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w.cfg.LoginPage)+`"`)
 			http.Error(rw, "not signed in", http.StatusUnauthorized)
 			return
 		}

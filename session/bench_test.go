@@ -34,7 +34,7 @@ func BenchmarkLoad(b *testing.B) {
 	for _, mode := range []struct {
 		name  string
 		store Store
-	}{{"cookie", nil}, {"store", NewMemoryStore(nil)}} {
+	}{{"cookie", nil}, {"store", NewMemoryStore()}} {
 		b.Run(mode.name, func(b *testing.B) {
 			m, _ := newTestManager(b, Config{Store: mode.store, Now: time.Now})
 			payload := typicalPayload(b)
@@ -62,7 +62,7 @@ func BenchmarkSave(b *testing.B) {
 	for _, mode := range []struct {
 		name  string
 		store Store
-	}{{"cookie", nil}, {"store", NewMemoryStore(nil)}} {
+	}{{"cookie", nil}, {"store", NewMemoryStore()}} {
 		b.Run(mode.name, func(b *testing.B) {
 			m, _ := newTestManager(b, Config{Store: mode.store, Now: time.Now})
 			s := m.New(typicalPayload(b))

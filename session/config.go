@@ -20,6 +20,7 @@ const (
 	maxTimeout             = 400 * 24 * time.Hour // browsers cap cookie lifetimes at 400 days
 	maxNameLen             = 64
 	hostPrefix             = "__Host-"
+	securePrefix           = "__Secure-"
 	sealPurpose            = "rp session v1"
 )
 
@@ -30,8 +31,20 @@ type Config struct {
 	// or '-'. Default "rp_session". Unless Insecure, the "__Host-" prefix
 	// is added, so the browser only accepts the cookie over https, for
 	// Path=/ and without a Domain; do not include it yourself. Chunks of
-	// a large session use the names Name+".1", Name+".2", ...
+	// a large session use the names Name+".1", Name+".2", ... Two
+	// Managers on one site need different names (or disjoint Paths), or
+	// each one's sign-in replaces the other's session.
 	Name string
+
+	// Path is the cookies' Path attribute: the browser sends them only to
+	// requests under it, e.g. "/manage" for an application that shares
+	// its host with others. It must start with '/' and hold only
+	// printable ASCII without ';', ',', '"', '\' or spaces. Default "/".
+	// The "__Host-" prefix requires Path=/, so unless Insecure a Path
+	// other than "/" gets the weaker "__Secure-" prefix instead: the
+	// browser still only accepts the cookies over https, but a sibling
+	// subdomain may then set a cookie of the same name for this host.
+	Path string
 
 	// Secrets are the keys sealing the cookies (and the data in a Store),
 	// each at least 32 random bytes. The first one seals; all of them
@@ -76,6 +89,7 @@ type Config struct {
 // is safe for concurrent use.
 type Manager struct {
 	name      string // cookie name including any prefix
+	path      string // cookie Path attribute
 	aad       []byte // binds sealed cookie values to name
 	secure    bool
 	absolute  time.Duration
@@ -89,8 +103,9 @@ type Manager struct {
 
 // New checks cfg and returns a Manager for it. The error lists every
 // problem found: no secret, a secret shorter than 32 bytes, an invalid
-// Name, a negative, sub-second or over-400-day timeout, or a MaxSize below
-// 4096 or above 256 KiB.
+// Name or Path, a negative, sub-second or over-400-day timeout, or a
+// MaxSize below 4096 or above 256 KiB. Each problem is a *ConfigError
+// (find them with errors.As, or unwrap the joined error's list).
 func New(cfg Config) (*Manager, error) {
 	var errs []error
 	name := cfg.Name
@@ -100,12 +115,19 @@ func New(cfg Config) (*Manager, error) {
 	if err := checkName(name); err != nil {
 		errs = append(errs, err)
 	}
+	path := cfg.Path
+	if path == "" {
+		path = "/"
+	}
+	if err := checkPath(path); err != nil {
+		errs = append(errs, err)
+	}
 	if len(cfg.Secrets) == 0 {
-		errs = append(errs, errors.New("session: Secrets is empty; give at least one secret of 32 or more random bytes"))
+		errs = append(errs, problem("Secrets", "is empty; give at least one secret of 32 or more random bytes"))
 	}
 	for i, s := range cfg.Secrets {
 		if len(s) < seal.MinSecretLen {
-			errs = append(errs, fmt.Errorf("session: Secrets[%d] is %d bytes; it must be at least %d random bytes", i, len(s), seal.MinSecretLen))
+			errs = append(errs, problem(fmt.Sprintf("Secrets[%d]", i), fmt.Sprintf("is %d bytes; it must be at least %d random bytes", len(s), seal.MinSecretLen)))
 		}
 	}
 	absolute, err := timeout("AbsoluteTimeout", cfg.AbsoluteTimeout, defaultAbsoluteTimeout)
@@ -121,7 +143,7 @@ func New(cfg Config) (*Manager, error) {
 	case maxSize == 0:
 		maxSize = defaultMaxSize
 	case maxSize < minMaxSize || maxSize > maxMaxSize:
-		errs = append(errs, fmt.Errorf("session: MaxSize is %d; it must be between %d and %d bytes (or 0 for %d); use a Store for bigger sessions", maxSize, minMaxSize, maxMaxSize, defaultMaxSize))
+		errs = append(errs, problem("MaxSize", fmt.Sprintf("is %d; it must be between %d and %d bytes (or 0 for %d); use a Store for bigger sessions", maxSize, minMaxSize, maxMaxSize, defaultMaxSize)))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -132,6 +154,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{
 		name:      name,
+		path:      path,
 		secure:    !cfg.Insecure,
 		absolute:  absolute,
 		idle:      idle,
@@ -141,8 +164,11 @@ func New(cfg Config) (*Manager, error) {
 		now:       cfg.Now,
 		sealer:    sealer,
 	}
-	if m.secure {
+	switch {
+	case m.secure && path == "/":
 		m.name = hostPrefix + name
+	case m.secure:
+		m.name = securePrefix + name
 	}
 	m.aad = []byte(m.name)
 	if m.now == nil {
@@ -151,11 +177,35 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
+// ConfigError is one problem of a Config found by New: the field and what
+// is wrong with it.
+type ConfigError struct {
+	Field   string // e.g. "MaxSize" or "Secrets[1]"
+	Message string // what is wrong, following the field name: "is 100; it must be ..."
+}
+
+func (e *ConfigError) Error() string { return "session: " + e.Field + " " + e.Message }
+
+func problem(field, msg string) error { return &ConfigError{Field: field, Message: msg} }
+
+// checkPath reports why path cannot be a cookie Path, or nil.
+func checkPath(path string) error {
+	ok := strings.HasPrefix(path, "/") && len(path) <= 256
+	for i := 0; ok && i < len(path); i++ {
+		c := path[i]
+		ok = c > ' ' && c < 0x7f && c != ';' && c != ',' && c != '"' && c != '\\'
+	}
+	if !ok {
+		return problem("Path", fmt.Sprintf("%q must start with '/' and hold only printable ASCII without spaces, ';', ',', '\"' or '\\'", path))
+	}
+	return nil
+}
+
 // checkName reports why name cannot be a base cookie name, or nil.
 func checkName(name string) error {
 	lower := strings.ToLower(name)
 	if strings.HasPrefix(lower, "__host-") || strings.HasPrefix(lower, "__secure-") {
-		return fmt.Errorf("session: Name %q starts with a cookie prefix; leave it out, the __Host- prefix is added unless Insecure", name)
+		return problem("Name", fmt.Sprintf("%q starts with a cookie prefix; leave it out, the __Host- or __Secure- prefix is added unless Insecure", name))
 	}
 	ok := len(name) <= maxNameLen
 	for i := 0; ok && i < len(name); i++ {
@@ -163,7 +213,7 @@ func checkName(name string) error {
 		ok = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-'
 	}
 	if !ok {
-		return fmt.Errorf("session: Name %q must be 1 to %d ASCII letters, digits, '_' or '-'", name, maxNameLen)
+		return problem("Name", fmt.Sprintf("%q must be 1 to %d ASCII letters, digits, '_' or '-'", name, maxNameLen))
 	}
 	return nil
 }
@@ -174,18 +224,27 @@ func timeout(field string, d, def time.Duration) (time.Duration, error) {
 	case d == 0:
 		return def, nil
 	case d < time.Second || d > maxTimeout:
-		return 0, fmt.Errorf("session: %s is %v; it must be between 1s and %v (or 0 for %v)", field, d, maxTimeout, def)
+		return 0, problem(field, fmt.Sprintf("is %v; it must be between 1s and %v (or 0 for %v)", d, maxTimeout, def))
 	}
 	return d, nil
 }
 
 // Secure reports whether the cookies are marked Secure and carry the
-// "__Host-" prefix, that is whether Config.Insecure was false.
+// "__Host-" (or, for a Path other than "/", "__Secure-") prefix, that is
+// whether Config.Insecure was false.
 func (m *Manager) Secure() bool { return m.secure }
 
 // CookieName returns the name of the session's base cookie, including the
-// "__Host-" prefix when Secure; chunk cookies append ".1", ".2", ... to it.
+// "__Host-" or "__Secure-" prefix when Secure; chunk cookies append ".1",
+// ".2", ... to it.
 func (m *Manager) CookieName() string { return m.name }
+
+// AbsoluteTimeout returns the configured (or default) absolute timeout:
+// a session ends this long after its Created time.
+func (m *Manager) AbsoluteTimeout() time.Duration { return m.absolute }
+
+// CookiePath returns the Path attribute of the session's cookies.
+func (m *Manager) CookiePath() string { return m.path }
 
 // clock returns the current time truncated to whole seconds, the precision
 // at which sessions record times.

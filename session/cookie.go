@@ -6,13 +6,14 @@ import (
 )
 
 // cookie returns a session cookie with the attributes every one of them
-// carries: Path=/, HttpOnly, SameSite=Lax, Secure unless Insecure, and no
-// Domain (required by the "__Host-" prefix). A negative maxAge deletes it.
+// carries: Config.Path, HttpOnly, SameSite=Lax, Secure unless Insecure,
+// and no Domain (required by the "__Host-" prefix). A negative maxAge
+// deletes it.
 func (m *Manager) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
-		Path:     "/",
+		Path:     m.path,
 		MaxAge:   maxAge,
 		Secure:   m.secure,
 		HttpOnly: true,

@@ -14,7 +14,7 @@ import (
 func FuzzLoad(f *testing.F) {
 	clock := newClock()
 	cookieMode, _ := newTestManager(f, Config{Now: clock.Now})
-	storeMode, _ := newTestManager(f, Config{Now: clock.Now, Store: NewMemoryStore(clock.Now)})
+	storeMode, _ := newTestManager(f, Config{Now: clock.Now, Store: &MemoryStore{Now: clock.Now}})
 	name := cookieMode.CookieName()
 	// Fuzzing workers run this function again and get the seeds from the
 	// coordinator, so the seed sessions have fixed IDs (and the clock and

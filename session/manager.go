@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,46 +15,66 @@ import (
 // idle timeout); or, with a Store, an id the Store does not know or a Store
 // error. The reasons are deliberately not told apart and nothing is
 // logged. Load never writes cookies and never panics on what the browser
-// sends; a nil r holds no session.
+// sends; a nil r holds no session. Use Lookup where a Store failure must
+// not pass for "no session", as when signing out.
 func (m *Manager) Load(r *http.Request) (*Session, bool) {
+	s, err := m.Lookup(r)
+	return s, err == nil && s != nil
+}
+
+// Lookup is Load that tells a failing Store apart: it returns the session
+// r's cookies hold; nil and a nil error when there is none to use, for
+// every reason Load gives (all cookie problems alike, nothing logged); and
+// nil with an error matching ErrStore (and wrapping the Store's error)
+// when the cookie is genuine and alive but the Store failed to answer for
+// it with anything but ErrNotFound. Without a Store it never fails.
+func (m *Manager) Lookup(r *http.Request) (*Session, error) {
 	if r == nil {
-		return nil, false
+		return nil, nil
 	}
 	sealed, ok := m.readSealed(r)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	plain, err := m.sealer.Open(sealed, m.aad)
 	if err != nil {
-		return nil, false
+		return nil, nil
 	}
 	now := m.clock()
 	if m.store == nil {
 		e, err := decodeEnvelope(plain)
 		if err != nil || !m.alive(e, now) {
-			return nil, false
+			return nil, nil
 		}
-		return e.session(), true
+		return e.session(), nil
 	}
 	id, created, err := decodeRef(plain)
 	if err != nil || !now.Before(time.Unix(created, 0).Add(m.absolute)) {
-		return nil, false
+		return nil, nil
 	}
 	stored, err := m.store.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, false
+		return nil, storeError("reading", err)
 	}
 	plain, err = m.sealer.Open(string(stored), m.storeAAD(id))
 	if err != nil {
-		return nil, false
+		return nil, nil
 	}
 	e, err := decodeEnvelope(plain)
 	if err != nil || e.id != id || e.created != created || !m.alive(e, now) {
-		return nil, false
+		return nil, nil
 	}
 	s := e.session()
 	s.stored = true
-	return s, true
+	return s, nil
+}
+
+// storeError wraps a Store's error so that it matches ErrStore too.
+func storeError(op string, err error) error {
+	return fmt.Errorf("session: %s the store: %w: %w", op, ErrStore, err)
 }
 
 // alive reports whether e is within both timeouts at now.
@@ -93,7 +114,8 @@ func (m *Manager) storeAAD(id string) []byte {
 // Without a Store, Save fails with ErrTooLarge when the sealed cookie values
 // would exceed Config.MaxSize. With a Store, the sealed session goes to
 // Store.Set, expiring at the earlier of the two timeouts, and only a sealed
-// reference goes in the cookie; a Store error is returned wrapped. A
+// reference goes in the cookie; a Store error is returned wrapped, matching
+// ErrStore. A
 // session that is already in the Store (it was loaded or saved before) is
 // first looked up, and Save fails with an error wrapping ErrNotFound if it
 // was destroyed meanwhile, so a request racing with a sign-out cannot bring
@@ -140,8 +162,10 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		}
 		if s.stored {
 			// Do not bring back a session destroyed since it was loaded.
-			if _, err := m.store.Get(ctx, s.ID); err != nil {
+			if _, err := m.store.Get(ctx, s.ID); errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("session: no longer in the store (destroyed or expired): %w", err)
+			} else if err != nil {
+				return storeError("reading", err)
 			}
 		}
 		expiry := created.Add(m.absolute)
@@ -149,7 +173,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 			expiry = idleEnd
 		}
 		if err := m.store.Set(ctx, s.ID, []byte(m.sealer.Seal(plain, m.storeAAD(s.ID))), expiry); err != nil {
-			return fmt.Errorf("session: saving to the store: %w", err)
+			return storeError("saving to", err)
 		}
 		if old, ok := m.referencedID(r); ok && old != s.ID {
 			_ = m.store.Delete(context.WithoutCancel(ctx), old)
@@ -178,25 +202,37 @@ func (m *Manager) Touch(w http.ResponseWriter, r *http.Request, s *Session) erro
 }
 
 // Destroy ends a session: it deletes the base cookie and every chunk cookie
-// that r carried (r may be nil). With a Store it also deletes s.ID (when s
-// is not nil) and the session that r's cookie refers to from the Store, so
-// copies of the cookie stop working at once. Store errors cannot be
-// reported; the store deletion is not cancelled with r's context.
-func (m *Manager) Destroy(w http.ResponseWriter, r *http.Request, s *Session) {
+// that r carried (r may be nil), whatever else happens. With a Store it
+// also deletes s.ID (when s is not nil) and the session that r's cookie
+// refers to from the Store, so copies of the cookie stop working at once;
+// the store deletion is not cancelled with r's context. It returns an
+// error matching ErrStore when a Store deletion failed: the browser's
+// cookies are gone, but a copy of them may still sign in until the
+// session times out, so report it rather than claim a sign-out.
+func (m *Manager) Destroy(w http.ResponseWriter, r *http.Request, s *Session) error {
+	var errs []error
 	if m.store != nil {
 		ctx := context.Background()
 		if r != nil {
 			ctx = context.WithoutCancel(r.Context())
 		}
 		if s != nil && s.ID != "" {
-			_ = m.store.Delete(ctx, s.ID)
+			if err := m.store.Delete(ctx, s.ID); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if id, ok := m.referencedID(r); ok && (s == nil || id != s.ID) {
-			_ = m.store.Delete(ctx, id)
+			if err := m.store.Delete(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	http.SetCookie(w, m.cookie(m.name, "", -1))
 	m.deleteChunks(w, r, 1)
+	if len(errs) > 0 {
+		return storeError("deleting from", errors.Join(errs...))
+	}
+	return nil
 }
 
 // referencedID returns the session id that r's cookie refers to in store

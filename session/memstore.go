@@ -19,7 +19,10 @@ const sweepInterval = time.Minute
 // memory follows the number of live sessions. It ignores contexts and
 // never fails. The zero value is ready to use, with time.Now as its clock.
 type MemoryStore struct {
-	now func() time.Time
+	// Now is the store's clock, deciding when entries expire. Default
+	// time.Now; tests set it to the clock the Manager uses (Config.Now),
+	// before the store is first used.
+	Now func() time.Time
 
 	mu        sync.Mutex
 	entries   map[string]memEntry
@@ -32,18 +35,18 @@ type memEntry struct {
 	expiry time.Time
 }
 
-// NewMemoryStore returns an empty MemoryStore that reads the time from now
-// (time.Now when now is nil).
-func NewMemoryStore(now func() time.Time) *MemoryStore {
-	return &MemoryStore{now: now}
+// NewMemoryStore returns an empty MemoryStore using time.Now; set its Now
+// field for another clock.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{}
 }
 
 // clock returns the current time of s.
 func (s *MemoryStore) clock() time.Time {
-	if s.now == nil {
+	if s.Now == nil {
 		return time.Now()
 	}
-	return s.now()
+	return s.Now()
 }
 
 // Get returns a copy of the data stored for id, or ErrNotFound when id is

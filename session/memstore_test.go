@@ -11,7 +11,7 @@ import (
 
 func TestMemoryStore(t *testing.T) {
 	clock := newClock()
-	s := NewMemoryStore(clock.Now)
+	s := &MemoryStore{Now: clock.Now}
 	ctx := context.Background()
 	if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get of unknown id = %v; want ErrNotFound", err)
@@ -78,7 +78,7 @@ func TestMemoryStoreZeroValue(t *testing.T) {
 }
 
 func TestMemoryStoreConcurrent(t *testing.T) {
-	s := NewMemoryStore(nil)
+	s := NewMemoryStore()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -100,7 +100,7 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 }
 
 func TestManagerConcurrent(t *testing.T) {
-	for _, store := range []Store{nil, NewMemoryStore(nil)} {
+	for _, store := range []Store{nil, NewMemoryStore()} {
 		m, _ := newTestManager(t, Config{Store: store, Now: time.Now})
 		var wg sync.WaitGroup
 		for range 8 {

@@ -40,6 +40,12 @@ var ErrTooLarge = errors.New("session: too large for cookies; configure a server
 // including one whose expiry has passed.
 var ErrNotFound = errors.New("session: not found")
 
+// ErrStore is matched by the errors of Lookup, Save and Destroy when the
+// Store failed (other than by not knowing the session): it could not be
+// reached, timed out, or refused the operation (a read-only replica). The
+// error also wraps the Store's own error.
+var ErrStore = errors.New("session: the session store failed")
+
 // ErrExpired is returned by Save (and Touch) for a session whose absolute
 // timeout has already passed: such a session cannot be extended, and the
 // user has to sign in again.

@@ -16,7 +16,7 @@ type Store interface {
 	// Get returns the data last set for id. It returns ErrNotFound (or an
 	// error wrapping it) when id is unknown or its expiry has passed, and
 	// any other error when the store fails; Load treats both as "no
-	// session".
+	// session", Lookup reports the latter as an error matching ErrStore.
 	Get(ctx context.Context, id string) ([]byte, error)
 
 	// Set stores data for id until expiry, replacing what id held. The
@@ -25,6 +25,7 @@ type Store interface {
 	Set(ctx context.Context, id string, data []byte, expiry time.Time) error
 
 	// Delete removes id; deleting an unknown id is not an error. After
-	// Delete returns nil, Get of id must return ErrNotFound.
+	// Delete returns nil, Get of id must return ErrNotFound. An error
+	// makes Manager.Destroy report the sign-out as incomplete.
 	Delete(ctx context.Context, id string) error
 }

@@ -35,7 +35,7 @@ func (s *switchStore) Get(ctx context.Context, id string) ([]byte, error) {
 func newStoreManager(t *testing.T, cfg Config) (*Manager, *MemoryStore, *fakeClock) {
 	t.Helper()
 	clock := newClock()
-	store := NewMemoryStore(clock.Now)
+	store := &MemoryStore{Now: clock.Now}
 	cfg.Store, cfg.Now = store, clock.Now
 	m, _ := newTestManager(t, cfg)
 	return m, store, clock
@@ -149,7 +149,7 @@ func TestStoreTimeouts(t *testing.T) {
 	b = newBrowser()
 	s = m.New([]byte("y"))
 	b.save(t, m, s)
-	lazy := &neverExpires{MemoryStore: NewMemoryStore(nil)}
+	lazy := &neverExpires{MemoryStore: NewMemoryStore()}
 	m2, _ := newTestManager(t, Config{Store: lazy, Now: clock.Now, AbsoluteTimeout: 2 * time.Hour, IdleTimeout: time.Hour})
 	b2 := newBrowser()
 	b2.save(t, m2, m2.New([]byte("z")))
@@ -171,7 +171,7 @@ func (n *neverExpires) Set(ctx context.Context, id string, data []byte, _ time.T
 
 func TestStoreFailures(t *testing.T) {
 	clock := newClock()
-	sw := &switchStore{MemoryStore: NewMemoryStore(clock.Now)}
+	sw := &switchStore{MemoryStore: &MemoryStore{Now: clock.Now}}
 	m, _ := newTestManager(t, Config{Store: sw, Now: clock.Now})
 	b := newBrowser()
 	b.save(t, m, m.New([]byte("x")))

@@ -199,7 +199,7 @@ func TestForeignValues(t *testing.T) {
 	mustReject(t, m, "insecure cookie moved under __Host-", map[string]string{name: b.cookies["rp_session"]})
 
 	// A store reference given to a cookie-mode Manager, and the reverse.
-	stored, _ := newTestManager(t, Config{Store: NewMemoryStore(nil)})
+	stored, _ := newTestManager(t, Config{Store: NewMemoryStore()})
 	b = newBrowser()
 	b.save(t, stored, stored.New(payload))
 	mustReject(t, m, "store reference in cookie mode", b.cookies)

@@ -39,7 +39,8 @@ func TestSignInWithEachProvider(t *testing.T) {
 func TestSignInWithoutLocalAccountIsRefused(t *testing.T) {
 	app := startApp(t, nil)
 	resp, body := signIn(t, app, newClient(t), "okta", "dave")
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "There is no account here for this identity.") {
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "There is no account here for this identity.") ||
+		!strings.Contains(body, "Reference for support: <code>") {
 		t.Errorf("dave: %d, want 403 saying there is no account:\n%s", resp.StatusCode, body)
 	}
 }

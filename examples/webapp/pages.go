@@ -121,13 +121,14 @@ type errorPage struct {
 	Detail              string
 	ProviderCode        string
 	ProviderDescription string
+	Ref                 string // rp.ErrorRef: also in the log line, for support
 }
 
 // webError is rp.Web's ErrorHandler: failed sign-ins and sign-outs, shown
 // by the kind of error only, and for a provider's refusal its sanitized
-// code and description.
+// code and description, with the reference that the log line carries.
 func (a *app) webError(w http.ResponseWriter, _ *http.Request, status int, err error) {
-	page := errorPage{Title: "Sign-in problem", Detail: rp.ErrorKind(err)}
+	page := errorPage{Title: "Sign-in problem", Detail: rp.ErrorKind(err), Ref: rp.ErrorRef(err)}
 	var pe *rp.ProviderError
 	if errors.As(err, &pe) {
 		page.ProviderCode, page.ProviderDescription = pe.Code, pe.Description

@@ -92,5 +92,6 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Accept", "text/html") // a page load, as a browser sends it
 	return do(t, c, req)
 }

@@ -278,3 +278,41 @@ func TestManager(t *testing.T) {
 		t.Fatalf("Save of a destroyed session = %v; want ErrNotFound", err)
 	}
 }
+
+// TestManagerRedisDown: a genuine session cookie whose Redis is down is a
+// store failure for Lookup and Destroy, not "no session" or a sign-out.
+func TestManagerRedisDown(t *testing.T) {
+	secrets := [][]byte{bytes.Repeat([]byte{7}, 32)}
+	up, _ := newStore(t)
+	live, err := session.New(session.Config{Secrets: secrets, Store: up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := live.New([]byte("x"))
+	rec := httptest.NewRecorder()
+	if err := live.Save(rec, nil, sess); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	down, err := session.New(session.Config{Secrets: secrets, Store: New(client, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "https://app.example.com/", nil)
+	for _, c := range rec.Result().Cookies() {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	if got, err := down.Lookup(r); got != nil || !errors.Is(err, session.ErrStore) {
+		t.Fatalf("Lookup with Redis down = %v, %v; want ErrStore", got, err)
+	}
+	if err := down.Destroy(httptest.NewRecorder(), r, sess); !errors.Is(err, session.ErrStore) {
+		t.Fatalf("Destroy with Redis down = %v; want ErrStore", err)
+	}
+}

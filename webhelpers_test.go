@@ -1,0 +1,144 @@
+package rp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/oidcrp/rp/session"
+)
+
+// gate is an http.RoundTripper that, once armed, holds every request for a
+// path ending in suffix until released, announcing each on arrived.
+type gate struct {
+	suffix  string
+	armed   atomic.Bool
+	arrived chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newGate(t testing.TB, suffix string) *gate {
+	g := &gate{suffix: suffix, arrived: make(chan struct{}, 16), release: make(chan struct{})}
+	t.Cleanup(g.open)
+	return g
+}
+
+// open releases held requests and lets later ones through.
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if g.armed.Load() && strings.HasSuffix(req.URL.Path, g.suffix) {
+		g.arrived <- struct{}{}
+		<-g.release
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// brokenStore is a session store whose Get and Delete can be made to fail:
+// a store that is down, or a read-only replica.
+type brokenStore struct {
+	*session.MemoryStore
+	mu                sync.Mutex
+	getErr, deleteErr error
+}
+
+func newBrokenStore() *brokenStore { return &brokenStore{MemoryStore: session.NewMemoryStore()} }
+
+func (s *brokenStore) fail(get, del error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.getErr, s.deleteErr = get, del
+}
+
+func (s *brokenStore) Get(ctx context.Context, id string) ([]byte, error) {
+	s.mu.Lock()
+	err := s.getErr
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.Get(ctx, id)
+}
+
+func (s *brokenStore) Delete(ctx context.Context, id string) error {
+	s.mu.Lock()
+	err := s.deleteErr
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.MemoryStore.Delete(ctx, id)
+}
+
+// logBuffer collects JSON log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a logger writing JSON lines of every level to b.
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// lines returns the decoded log lines.
+func (b *logBuffer) lines(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// only returns the one line with message msg, failing t unless there is
+// exactly one.
+func (b *logBuffer) only(t testing.TB, msg string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, l := range b.lines(t) {
+		if l["msg"] == msg {
+			found = append(found, l)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d log lines %q; want exactly one. Log:\n%s", len(found), msg, b.String())
+	}
+	return found[0]
+}
+
+// sessionCookie returns the cookie named name that resp sets, or nil.
+func setCookie(resp *http.Response, name string) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
