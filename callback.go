@@ -121,10 +121,9 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	claims := newClaims(id.claims, userinfo)
 	var user *User
 	if r.cfg.Matcher != nil {
-		user, err = r.cfg.Matcher.Match(req.Context(), &Identity{
-			Claims: claims, UsernameClaim: r.cfg.UsernameClaim, EmailClaim: r.cfg.EmailClaim,
-			MicrosoftNameClaims: microsoftNameClaims(r.cfg.MicrosoftNameClaims, r.md.Issuer),
-		})
+		id := r.identityMapping()
+		id.Claims = claims
+		user, err = r.cfg.Matcher.Match(req.Context(), id)
 		if err != nil {
 			return nil, err
 		}

@@ -5,13 +5,17 @@ import (
 	"slices"
 )
 
-// ClaimNames lists the claims Match reads from an Identity with the given
-// UsernameClaim and EmailClaim, besides those two: GroupsClaim, the
+// ClaimNames lists the claims Match reads from an Identity with the
+// mapping of id, besides its UsernameClaim and EmailClaim: GroupsClaim, the
 // AttributeClaims values (sorted), and upn and unique_name when AutoLink
-// falls back to them (neither claim mapped). It implements ClaimReader, so
-// that under UserInfoAuto a login fetches userinfo when the ID token lacks
-// one of them.
-func (m *Matcher) ClaimNames(usernameClaim, emailClaim string) []string {
+// falls back to them (neither claim mapped, and id.MicrosoftNameClaims
+// set). It implements ClaimReader, so that under UserInfoAuto a login
+// fetches userinfo when the ID token lacks one of them. A nil id counts as
+// no mapping.
+func (m *Matcher) ClaimNames(id *Identity) []string {
+	if id == nil {
+		id = &Identity{}
+	}
 	var names []string
 	if m.cfg.GroupsClaim != "" {
 		names = append(names, m.cfg.GroupsClaim)
@@ -21,7 +25,7 @@ func (m *Matcher) ClaimNames(usernameClaim, emailClaim string) []string {
 			names = append(names, claim)
 		}
 	}
-	if m.cfg.AutoLink && usernameClaim == "" && emailClaim == "" {
+	if m.cfg.AutoLink && id.UsernameClaim == "" && id.EmailClaim == "" && id.MicrosoftNameClaims {
 		names = append(names, "upn", "unique_name")
 	}
 	return names

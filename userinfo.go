@@ -71,12 +71,23 @@ func userInfoModeError(got string) error {
 }
 
 // ClaimReader is an optional interface of a UserMatcher: ClaimNames lists
-// the claims Match reads from an Identity whose UsernameClaim and
-// EmailClaim are the given ones (Config.UsernameClaim and EmailClaim),
-// besides those two. Under UserInfoAuto a login calls userinfo when one of
-// them is missing from the ID token. *Matcher implements it.
+// the claims Match reads from an Identity with the mapping of id (its
+// UsernameClaim, EmailClaim and MicrosoftNameClaims; id.Claims is nil),
+// besides UsernameClaim and EmailClaim themselves. Under UserInfoAuto a
+// login calls userinfo when one of them is missing from the ID token.
+// *Matcher implements it.
 type ClaimReader interface {
-	ClaimNames(usernameClaim, emailClaim string) []string
+	ClaimNames(id *Identity) []string
+}
+
+// identityMapping is the Identity of this RP's logins without the claims:
+// how the configuration maps them.
+func (r *RP) identityMapping() *Identity {
+	return &Identity{
+		UsernameClaim:       r.cfg.UsernameClaim,
+		EmailClaim:          r.cfg.EmailClaim,
+		MicrosoftNameClaims: microsoftNameClaims(r.cfg.MicrosoftNameClaims, r.md.Issuer),
+	}
 }
 
 // userInfoScopes are the scopes whose claims a provider may serve from
@@ -102,7 +113,7 @@ func (r *RP) needUserInfo(idClaims map[string]any) bool {
 	}
 	names := []string{r.cfg.UsernameClaim, r.cfg.EmailClaim}
 	if cr, ok := r.cfg.Matcher.(ClaimReader); ok {
-		names = append(names, cr.ClaimNames(r.cfg.UsernameClaim, r.cfg.EmailClaim)...)
+		names = append(names, cr.ClaimNames(r.identityMapping())...)
 	}
 	for _, name := range names {
 		if name == "" {

@@ -118,6 +118,7 @@ func TestUserInfoForMatcherClaims(t *testing.T) {
 			h := newHarness(t, rptest.Config{Users: []rptest.User{dana}}, func(c *Config) {
 				c.Scopes = []string{"openid"}
 				c.Matcher = newMatcherT(t, mc)
+				c.MicrosoftNameClaims = NameClaimsOn // the mock's issuer is not Microsoft's
 			})
 			res, err := h.login()
 			if err != nil {
@@ -146,17 +147,22 @@ func TestUserInfoForMatcherClaims(t *testing.T) {
 func TestMatcherClaimNames(t *testing.T) {
 	m := newMatcherT(t, MatcherConfig{Store: NewMemoryStore(), GroupsClaim: "roles", AutoLink: true,
 		AttributeClaims: map[string]string{"b": "employee_id", "a": "department"}})
-	if got, want := m.ClaimNames("", ""), []string{"roles", "department", "employee_id", "upn", "unique_name"}; !slices.Equal(got, want) {
+	if got, want := m.ClaimNames(&Identity{MicrosoftNameClaims: true}), []string{"roles", "department", "employee_id", "upn", "unique_name"}; !slices.Equal(got, want) {
 		t.Errorf("ClaimNames = %q; want %q", got, want)
 	}
-	// With a mapped username or email claim, AutoLink does not fall back
-	// to upn and unique_name.
-	for _, mapped := range [][2]string{{"preferred_username", ""}, {"", "email"}} {
-		if got, want := m.ClaimNames(mapped[0], mapped[1]), []string{"roles", "department", "employee_id"}; !slices.Equal(got, want) {
-			t.Errorf("ClaimNames%q = %q; want %q", mapped, got, want)
+	// With a mapped username or email claim, or from an issuer whose upn
+	// and unique_name mean nothing, AutoLink does not fall back to them.
+	for _, id := range []*Identity{
+		{UsernameClaim: "preferred_username", MicrosoftNameClaims: true},
+		{EmailClaim: "email", MicrosoftNameClaims: true},
+		{},
+		nil,
+	} {
+		if got, want := m.ClaimNames(id), []string{"roles", "department", "employee_id"}; !slices.Equal(got, want) {
+			t.Errorf("ClaimNames(%+v) = %q; want %q", id, got, want)
 		}
 	}
-	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryStore()}).ClaimNames("", ""); len(got) != 0 {
+	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryStore()}).ClaimNames(&Identity{MicrosoftNameClaims: true}); len(got) != 0 {
 		t.Errorf("ClaimNames of a bare matcher = %q; want none", got)
 	}
 }

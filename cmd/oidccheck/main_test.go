@@ -53,8 +53,8 @@ func TestRunGoodSettings(t *testing.T) {
 	if strings.Contains(out, testSecret) {
 		t.Error("the secret is in the output")
 	}
-	if n := op.Requests("token"); n != 1 {
-		t.Errorf("%d token requests; want the one credential probe", n)
+	if n := op.Requests("token"); n != 2 {
+		t.Errorf("%d token requests; want the credential probe and its control", n)
 	}
 }
 
