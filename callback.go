@@ -44,7 +44,7 @@ const maxParamLen = 32 << 10
 // req (a GET with the response in the query, or a form POST). In order, it:
 // checks the state against this browser's transaction cookie (and deletes
 // the cookie), checks the RFC 9207 iss parameter, turns an error response
-// into a *ProviderError, verifies a front-channel ID token (implicit and
+// into a *AuthorizationError, verifies a front-channel ID token (implicit and
 // hybrid flows), exchanges the code with the PKCE verifier, verifies the ID
 // token and its nonce, fetches userinfo as Config.UserInfo says, and links
 // the login to a local account with Config.Matcher when one is set.
@@ -57,10 +57,10 @@ const maxParamLen = 32 << 10
 // parameter, as certified providers such as node oidc-provider expect.
 //
 // Every failure is an error to test with errors.Is: ErrState*,
-// ErrMalformedResponse, ErrProvider, ErrIssuerMismatch, ErrMissingCode,
+// ErrMalformedResponse, ErrAuthorization, ErrIssuerMismatch, ErrMissingCode,
 // ErrTokenExchange, ErrMissingIDToken, ErrInvalidIDToken (with the specific
 // ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch, or the
-// error of Config.Matcher (ErrUnknownUser and friends with the default
+// error of Config.Matcher (ErrNoLocalAccount and friends with the default
 // matcher). A failed callback returns no claims and no tokens.
 //
 // Callback logs one line to Config.Logger per call: "rp: sign-in" at Info
@@ -98,7 +98,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 		return nil, ErrIssuerMismatch
 	}
 	if code := params.Get("error"); code != "" {
-		return nil, &ProviderError{
+		return nil, &AuthorizationError{
 			Code:        sanitize(code),
 			Description: sanitize(params.Get("error_description")),
 			URI:         sanitize(params.Get("error_uri")),

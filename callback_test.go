@@ -211,9 +211,9 @@ func TestProviderErrorResponse(t *testing.T) {
 	h.op.SetFaults(rptest.Faults{AuthorizeError: "access_denied",
 		AuthorizeErrorDescription: "<script>alert(1)</script>\x1b[31m" + strings.Repeat("x", 1000)})
 	res, err := h.login()
-	var pe *ProviderError
-	if !errors.Is(err, ErrProvider) || !errors.As(err, &pe) || res != nil {
-		t.Fatalf("Callback = %+v, %v; want *ProviderError", res, err)
+	var pe *AuthorizationError
+	if !errors.Is(err, ErrAuthorization) || !errors.As(err, &pe) || res != nil {
+		t.Fatalf("Callback = %+v, %v; want *AuthorizationError", res, err)
 	}
 	if pe.Code != "access_denied" {
 		t.Errorf("Code = %q", pe.Code)

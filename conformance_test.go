@@ -334,11 +334,11 @@ func TestConformance(t *testing.T) {
 		"rp-form_post-error": {
 			mod:    func(c *Config) { c.ResponseMode = "form_post" },
 			faults: faults(rptest.Faults{AuthorizeError: "access_denied", AuthorizeErrorDescription: "the user declined"}),
-			want:   ErrProvider,
+			want:   ErrAuthorization,
 			check: func(t *testing.T, h *harness, _ *Result, err error) {
-				var pe *ProviderError
+				var pe *AuthorizationError
 				if !errors.As(err, &pe) || pe.Code != "access_denied" || pe.Description != "the user declined" {
-					t.Errorf("ProviderError %+v", pe)
+					t.Errorf("AuthorizationError %+v", pe)
 				}
 				if m := h.op.LastAuthorizeParams().Get("response_mode"); m != "form_post" {
 					t.Errorf("response_mode %q", m)
@@ -594,7 +594,7 @@ func TestConformance(t *testing.T) {
 			f := hostile
 			f.ResponseState = ptr("forged-state")
 			confCase{faults: faults(f), want: ErrStateUnknown, check: func(t *testing.T, _ *harness, _ *Result, err error) {
-				if errors.Is(err, ErrProvider) {
+				if errors.Is(err, ErrAuthorization) {
 					t.Errorf("an error response with a forged state was acted on: %v", err)
 				}
 				if ErrorKind(err) != ErrorKind(ErrStateUnknown) {
@@ -608,10 +608,10 @@ func TestConformance(t *testing.T) {
 			confCase{faults: faults(f), want: ErrStateMissing}.run(t)
 		})
 		t.Run("hostile text", func(t *testing.T) {
-			confCase{faults: faults(hostile), want: ErrProvider, check: func(t *testing.T, _ *harness, _ *Result, err error) {
-				var pe *ProviderError
+			confCase{faults: faults(hostile), want: ErrAuthorization, check: func(t *testing.T, _ *harness, _ *Result, err error) {
+				var pe *AuthorizationError
 				if !errors.As(err, &pe) {
-					t.Fatalf("%v is not a *ProviderError", err)
+					t.Fatalf("%v is not a *AuthorizationError", err)
 				}
 				for name, v := range map[string]string{"Code": pe.Code, "Description": pe.Description} {
 					if len(v) > maxErrorText+len("…") || strings.ContainsAny(v, "\x1b\u202e") {

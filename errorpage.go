@@ -14,14 +14,14 @@ func ErrorKind(err error) string {
 	switch {
 	case errors.Is(err, ErrState):
 		return "This sign-in link expired or was already used. Please sign in again."
-	case errors.Is(err, ErrProvider):
+	case errors.Is(err, ErrAuthorization):
 		return "The identity provider did not sign you in."
 	case errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrInvalidIDToken), errors.Is(err, ErrMissingIDToken),
 		errors.Is(err, ErrUserInfoSubjectMismatch):
 		return "The identity provider's answer could not be verified."
 	case errors.Is(err, ErrTokenExchange), errors.Is(err, ErrUserInfo):
 		return "The identity provider could not be reached or refused the sign-in."
-	case errors.Is(err, ErrUnknownUser), errors.Is(err, ErrAmbiguousUser):
+	case errors.Is(err, ErrNoLocalAccount), errors.Is(err, ErrAmbiguousUser):
 		return "There is no account here for this identity."
 	case errors.Is(err, ErrUnverifiedEmail):
 		return "Your email address is not verified by the identity provider, so it cannot be linked to an account."
@@ -60,7 +60,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 // description, HTML-escaped.
 func renderError(w http.ResponseWriter, status int, err error) {
 	data := struct{ Kind, Code, Description, Ref string }{Kind: ErrorKind(err), Ref: ErrorRef(err)}
-	var pe *ProviderError
+	var pe *AuthorizationError
 	if errors.As(err, &pe) {
 		data.Code, data.Description = pe.Code, pe.Description
 	}

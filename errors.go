@@ -47,8 +47,8 @@ var (
 	ErrIssuerMismatch = errors.New("rp: authorization response is from another issuer")
 	// ErrMissingCode: a successful response without a code.
 	ErrMissingCode = errors.New("rp: authorization response has no code")
-	// ErrProvider is matched by every *ProviderError.
-	ErrProvider = errors.New("rp: the provider returned an error")
+	// ErrAuthorization is matched by every *AuthorizationError.
+	ErrAuthorization = errors.New("rp: the provider returned an error")
 	// ErrTokenExchange is matched by every *TokenError.
 	ErrTokenExchange = errors.New("rp: code exchange failed")
 	// ErrMissingIDToken: the token response has no id_token.
@@ -123,29 +123,29 @@ func idTokenError(kind error, err error, format string, args ...any) *IDTokenErr
 // maxErrorText bounds provider-supplied text kept in errors.
 const maxErrorText = 256
 
-// ProviderError is an OAuth 2.0 error response from the authorization
+// AuthorizationError is an OAuth 2.0 error response from the authorization
 // endpoint (RFC 6749 section 4.1.2.1), e.g. access_denied or
 // login_required (test for the latter with ErrInteractionRequired). Its fields come from the browser and are untrusted: they
 // are stripped of control characters and cut to 256 bytes, but must still be
 // HTML-escaped when shown in a page.
-type ProviderError struct {
+type AuthorizationError struct {
 	Code        string // error, e.g. "access_denied"
 	Description string // error_description
 	URI         string // error_uri
 }
 
-func (e *ProviderError) Error() string {
+func (e *AuthorizationError) Error() string {
 	if e.Description == "" {
 		return fmt.Sprintf("rp: the provider returned error %q", e.Code)
 	}
 	return fmt.Sprintf("rp: the provider returned error %q: %q", e.Code, e.Description)
 }
 
-// Is matches ErrProvider, and ErrInteractionRequired for the codes that
+// Is matches ErrAuthorization, and ErrInteractionRequired for the codes that
 // ask for user interaction (login_required and friends).
-func (e *ProviderError) Is(target error) bool {
+func (e *AuthorizationError) Is(target error) bool {
 	switch target {
-	case ErrProvider:
+	case ErrAuthorization:
 		return true
 	case ErrInteractionRequired:
 		return slices.Contains(interactionCodes, e.Code)

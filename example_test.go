@@ -73,7 +73,7 @@ func ExampleConfig_Validate() {
 // The default matcher links a login to an existing account by a verified
 // email, stores the subject, and finds the account by subject afterwards.
 func ExampleNewMatcher() {
-	store := rp.NewMemoryStoreWith(rp.User{ID: "42", Username: "pat", Email: "pat@example.com"})
+	store := rp.NewMemoryUserStoreWith(rp.User{ID: "42", Username: "pat", Email: "pat@example.com"})
 	matcher, err := rp.NewMatcher(rp.MatcherConfig{Store: store, AutoLink: true})
 	if err != nil {
 		log.Fatal(err)

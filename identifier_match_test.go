@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// TestMemoryStoreIdentifierComparison: MemoryStore finds usernames and
+// TestMemoryStoreIdentifierComparison: MemoryUserStore finds usernames and
 // emails by NormalizeIdentifier, so characters that Unicode's simple case
 // folding maps to ASCII letters name nobody.
 func TestMemoryStoreIdentifierComparison(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryStoreWith(
+	s := NewMemoryUserStoreWith(
 		User{ID: "sam", Username: "sam", Email: "sam@example.com"},
 		User{ID: "kelvin", Username: "kelvin", Email: "kelvin@example.com"},
 		User{ID: "jose", Username: "jos\u00e9", Email: "jos\u00e9@example.com"},
@@ -72,7 +72,7 @@ func TestMemoryStoreCreateUserUniqueness(t *testing.T) {
 		{"username fullwidth", User{Username: "\uff53\uff41\uff4d"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewMemoryStoreWith(
+			s := NewMemoryUserStoreWith(
 				User{ID: "sam", Username: "sam", Email: "sam@example.com"},
 				User{ID: "kelvin", Username: "kelvin"},
 				User{ID: "jose", Username: "jos\u00e9"},
@@ -99,13 +99,13 @@ func TestMatcherConfusableEmailDoesNotLink(t *testing.T) {
 		usernameClaim string
 		want          error
 	}{
-		{"by email", false, "", ErrUnknownUser},
-		{"by username", false, "preferred_username", ErrUnknownUser},
+		{"by email", false, "", ErrNoLocalAccount},
+		{"by username", false, "preferred_username", ErrNoLocalAccount},
 		{"by email, creating", true, "", nil},
 		{"by username, creating", true, "preferred_username", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store := NewMemoryStoreWith(User{ID: "sam", Username: "sam", Email: "sam@example.com"})
+			store := NewMemoryUserStoreWith(User{ID: "sam", Username: "sam", Email: "sam@example.com"})
 			m := newMatcherT(t, MatcherConfig{Store: store, AutoLink: true, CreateUsers: tc.create})
 			u, err := m.Match(ctx, identity(issA, "sub-long-s", claims, tc.usernameClaim, "email"))
 			if !errors.Is(err, tc.want) {
@@ -125,11 +125,11 @@ func TestMatcherConfusableEmailDoesNotLink(t *testing.T) {
 // a username that NormalizeIdentifier rejects, since no later lookup or
 // uniqueness check could ever find it.
 func TestMatcherRefusesUnusableUsername(t *testing.T) {
-	store := NewMemoryStoreWith(User{ID: "kelvin", Username: "Kelvin"})
+	store := NewMemoryUserStoreWith(User{ID: "kelvin", Username: "Kelvin"})
 	m := newMatcherT(t, MatcherConfig{Store: store, AutoLink: true, CreateUsers: true})
 	u, err := m.Match(context.Background(), identity(issA, "sub-k", map[string]any{"preferred_username": "\u212aelvin"}, "preferred_username", ""))
-	if !errors.Is(err, ErrUnknownUser) || u != nil {
-		t.Fatalf("Match = %+v, %v; want ErrUnknownUser", u, err)
+	if !errors.Is(err, ErrNoLocalAccount) || u != nil {
+		t.Fatalf("Match = %+v, %v; want ErrNoLocalAccount", u, err)
 	}
 	if store.Len() != 1 {
 		t.Fatalf("%d accounts; want only the existing one", store.Len())

@@ -134,9 +134,9 @@ var (
 	ErrUserNotFound = errors.New("rp: user not found")
 	// ErrAmbiguousUser: a lookup matched several users, so none is chosen.
 	ErrAmbiguousUser = errors.New("rp: more than one user matches")
-	// ErrUnknownUser: no local account matches the claims and none may be
+	// ErrNoLocalAccount: no local account matches the claims and none may be
 	// created.
-	ErrUnknownUser = errors.New("rp: no local account for this user")
+	ErrNoLocalAccount = errors.New("rp: no local account for this user")
 	// ErrUnverifiedEmail: an email claim would have linked an existing
 	// account, or named a new one, but the provider does not vouch for the
 	// address.

@@ -13,8 +13,8 @@ import (
 
 const victimID = "victim"
 
-func victimStore() *MemoryStore {
-	return NewMemoryStoreWith(User{ID: victimID, Username: "victim", Email: "victim@example.com"})
+func victimStore() *MemoryUserStore {
+	return NewMemoryUserStoreWith(User{ID: victimID, Username: "victim", Email: "victim@example.com"})
 }
 
 func assertNotVictim(t *testing.T, res *Result, err error) {
@@ -68,8 +68,8 @@ func TestHostilePreferredUsernameWithoutMapping(t *testing.T) {
 	h.rp.cfg.Matcher = newMatcherT(t, MatcherConfig{Store: victimStore(), AutoLink: true})
 	res, err = h.login()
 	assertNotVictim(t, res, err)
-	if !errors.Is(err, ErrUnknownUser) {
-		t.Fatalf("no mapping: %v; want ErrUnknownUser", err)
+	if !errors.Is(err, ErrNoLocalAccount) {
+		t.Fatalf("no mapping: %v; want ErrNoLocalAccount", err)
 	}
 }
 

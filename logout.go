@@ -117,7 +117,7 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 
 // postLogoutURI is the absolute URL the provider returns to after logout:
 // the provider's redirect URL origin with PostLogoutPath.
-func (w *Web) postLogoutURI(p *Provider) string {
+func (w *Web) postLogoutURI(p *WebProvider) string {
 	u := url.URL{Scheme: p.RP.redirect.Scheme, Host: p.RP.redirect.Host, Path: w.cfg.PostLogoutPath}
 	return u.String()
 }

@@ -31,7 +31,7 @@ type MatcherConfig struct {
 	// username claim that holds an email ("email" or the mapped email
 	// claim) must be verified: otherwise the login fails with
 	// ErrUnverifiedEmail and nothing is created. A username that
-	// NormalizeIdentifier rejects fails with ErrUnknownUser.
+	// NormalizeIdentifier rejects fails with ErrNoLocalAccount.
 	CreateUsers bool
 
 	// OnlyKnownUsers admits only accounts that already exist: nothing is
@@ -93,7 +93,7 @@ type MatcherConfig struct {
 // Matcher is the default UserMatcher. It implements the linking algorithm:
 //
 //  1. find the account linked to the login's issuer and subject;
-//  2. if none and AutoLink is off, stop: ErrUnknownUser (or create one
+//  2. if none and AutoLink is off, stop: ErrNoLocalAccount (or create one
 //     with CreateUsers);
 //  3. if a username claim is mapped, find the account by its value;
 //  4. if none yet and an email claim is mapped, find the account by its
@@ -117,7 +117,7 @@ type MatcherConfig struct {
 // step 4 does, also to name a new account. Administrators
 // are refused with ErrAdminRefused unless AllowAdmins is set. When nothing
 // matched, CreateUsers creates an account unless OnlyKnownUsers is set;
-// otherwise the result is ErrUnknownUser.
+// otherwise the result is ErrNoLocalAccount.
 type Matcher struct {
 	cfg MatcherConfig
 }
@@ -139,11 +139,11 @@ func NewMatcher(cfg MatcherConfig) (*Matcher, error) {
 
 // Match finds, links or creates the account of id, as the Matcher doc
 // describes. Store failures come back as *StoreError, never as
-// ErrUnknownUser.
+// ErrNoLocalAccount.
 func (m *Matcher) Match(ctx context.Context, id *Identity) (*User, error) {
 	c := id.Claims
 	if c == nil || c.Issuer == "" || c.Subject == "" {
-		return nil, fmt.Errorf("%w: the claims lack iss or sub", ErrUnknownUser)
+		return nil, fmt.Errorf("%w: the claims lack iss or sub", ErrNoLocalAccount)
 	}
 	u, err := m.cfg.Store.UserBySubject(ctx, c.Issuer, c.Subject)
 	switch {
@@ -162,7 +162,7 @@ func (m *Matcher) Match(ctx context.Context, id *Identity) (*User, error) {
 		}
 	}
 	if !m.cfg.CreateUsers || m.cfg.OnlyKnownUsers {
-		return nil, ErrUnknownUser
+		return nil, ErrNoLocalAccount
 	}
 	return m.create(ctx, id)
 }
@@ -280,7 +280,7 @@ func (m *Matcher) create(ctx context.Context, id *Identity) (*User, error) {
 		u.Username = v
 	}
 	if NormalizeIdentifier(u.Username) == "" {
-		return nil, fmt.Errorf("%w: the new account's username is not a usable identifier", ErrUnknownUser)
+		return nil, fmt.Errorf("%w: the new account's username is not a usable identifier", ErrNoLocalAccount)
 	}
 	m.applyProfile(u, id)
 	u.Groups = m.groups(c)

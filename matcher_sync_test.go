@@ -16,7 +16,7 @@ import (
 func TestMatcherSyncGroupsAbsentClaim(t *testing.T) {
 	ctx := context.Background()
 	var logs bytes.Buffer
-	store := NewMemoryStoreWith(User{ID: "gail", Username: "gail", Groups: []string{"Sales", "Support"}})
+	store := NewMemoryUserStoreWith(User{ID: "gail", Username: "gail", Groups: []string{"Sales", "Support"}})
 	if err := store.LinkSubject(ctx, "gail", issA, "sub-gail"); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestMatcherSyncGroupsAbsentClaim(t *testing.T) {
 // TestMatcherCreateWithoutGroupsClaim: a new account without the groups
 // claim has no groups.
 func TestMatcherCreateWithoutGroupsClaim(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	m := newMatcherT(t, MatcherConfig{Store: store, CreateUsers: true, GroupsClaim: "groups", SyncGroups: true})
 	u, err := m.Match(context.Background(), identity(issA, "sub-new", map[string]any{"preferred_username": "new"}, "preferred_username", ""))
 	if err != nil || len(u.Groups) != 0 {
@@ -94,7 +94,7 @@ func TestMatcherCreateEmailUsernameNeedsVerifiedEmail(t *testing.T) {
 		{"not an email claim", "preferred_username", "email", map[string]any{"preferred_username": "newbie", "email": "new@example.com"}, nil, "newbie"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			store := NewMemoryStore()
+			store := NewMemoryUserStore()
 			m := newMatcherT(t, MatcherConfig{Store: store, AutoLink: true, CreateUsers: true})
 			u, err := m.Match(context.Background(), identity(issA, "sub-new", tc.claims, tc.usernameClaim, tc.emailClaim))
 			if tc.wantErr != nil {

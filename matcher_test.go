@@ -14,9 +14,9 @@ const (
 )
 
 // seedStore returns a store with a fixed cast of accounts.
-func seedStore(t *testing.T) *MemoryStore {
+func seedStore(t *testing.T) *MemoryUserStore {
 	t.Helper()
-	s := NewMemoryStore()
+	s := NewMemoryUserStore()
 	s.Add(User{ID: "alice", Username: "alice", Email: "alice@example.com"})
 	s.Add(User{ID: "bob", Username: "bob", Email: "Bob@Example.com"})
 	s.Add(User{ID: "carol", Username: "carol@corp.example"})
@@ -62,14 +62,14 @@ func TestMatcherAlgorithm(t *testing.T) {
 	}{
 		// Step 1: by stored subject.
 		{"1 found by sub", MatcherConfig{}, identity(issA, "sub-alice", nil, "", ""), "alice", nil},
-		{"1 same sub other issuer is another person", MatcherConfig{}, identity(issB, "sub-alice", nil, "", ""), "", ErrUnknownUser},
+		{"1 same sub other issuer is another person", MatcherConfig{}, identity(issB, "sub-alice", nil, "", ""), "", ErrNoLocalAccount},
 		// Step 2: autolink off.
-		{"2 unknown sub autolink off", MatcherConfig{}, identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "preferred_username", ""), "", ErrUnknownUser},
+		{"2 unknown sub autolink off", MatcherConfig{}, identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "preferred_username", ""), "", ErrNoLocalAccount},
 		{"2 unknown sub autolink off creates", MatcherConfig{CreateUsers: true}, identity(issA, "sub-new", map[string]any{"preferred_username": "newbie"}, "preferred_username", ""), "new", nil},
 		// Step 3: username mapping.
 		{"3 username found ignoring case", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": "BOB"}, "preferred_username", ""), "bob", nil},
-		{"3 username whitespace is exact", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": " bob"}, "preferred_username", ""), "", ErrUnknownUser},
-		{"3 username claim missing", autolink, identity(issA, "sub-bob", nil, "preferred_username", ""), "", ErrUnknownUser},
+		{"3 username whitespace is exact", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": " bob"}, "preferred_username", ""), "", ErrNoLocalAccount},
+		{"3 username claim missing", autolink, identity(issA, "sub-bob", nil, "preferred_username", ""), "", ErrNoLocalAccount},
 		{"3 username is an unverified email", autolink, identity(issA, "sub-bob", map[string]any{"email": "bob"}, "email", ""), "", ErrUnverifiedEmail},
 		{"3 username is a verified email", autolink, identity(issA, "sub-bob", map[string]any{"email": "bob", "email_verified": true}, "email", ""), "bob", nil},
 		// Step 4: email mapping.
@@ -81,15 +81,15 @@ func TestMatcherAlgorithm(t *testing.T) {
 		{"4 entra xms_edov", autolink, identity(issA, "sub-bob", map[string]any{"email": "bob@example.com", "xms_edov": true}, "", "email"), "bob", nil},
 		{"4 trusted issuer", MatcherConfig{AutoLink: true, TrustUnverifiedEmailsFrom: []string{issA}}, identity(issA, "sub-bob", map[string]any{"email": "bob@example.com"}, "", "email"), "bob", nil},
 		{"4 trust is per issuer", MatcherConfig{AutoLink: true, TrustUnverifiedEmailsFrom: []string{issB}}, identity(issA, "sub-bob", map[string]any{"email": "bob@example.com"}, "", "email"), "", ErrUnverifiedEmail},
-		{"4 unverified email of nobody", autolink, identity(issA, "sub-x", map[string]any{"email": "x@example.com"}, "", "email"), "", ErrUnknownUser},
+		{"4 unverified email of nobody", autolink, identity(issA, "sub-x", map[string]any{"email": "x@example.com"}, "", "email"), "", ErrNoLocalAccount},
 		{"4 email ambiguous", autolink, identity(issA, "sub-x", map[string]any{"email": "shared@example.com", "email_verified": true}, "", "email"), "", ErrAmbiguousUser},
 		// Step 5: upn, unique_name when no mapping.
 		{"5 upn", autolink, microsoft(identity(issA, "sub-carol", map[string]any{"upn": "Carol@corp.example"}, "", "")), "carol", nil},
 		{"5 unique_name", autolink, microsoft(identity(issA, "sub-dave", map[string]any{"unique_name": `corp\DAVE`}, "", "")), "dave", nil},
 		{"5 upn before unique_name", autolink, microsoft(identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example", "unique_name": `CORP\dave`}, "", "")), "carol", nil},
-		{"5 upn ignored for other issuers", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "", ""), "", ErrUnknownUser},
-		{"5 preferred_username ignored without mapping", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "", ""), "", ErrUnknownUser},
-		{"5 not used when a mapping is set", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "preferred_username", ""), "", ErrUnknownUser},
+		{"5 upn ignored for other issuers", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "", ""), "", ErrNoLocalAccount},
+		{"5 preferred_username ignored without mapping", autolink, identity(issA, "sub-bob", map[string]any{"preferred_username": "bob"}, "", ""), "", ErrNoLocalAccount},
+		{"5 not used when a mapping is set", autolink, identity(issA, "sub-carol", map[string]any{"upn": "carol@corp.example"}, "preferred_username", ""), "", ErrNoLocalAccount},
 		// Step 6: stored sub differs.
 		{"6 sub conflict", autolink, identity(issA, "sub-eve-2", map[string]any{"preferred_username": "eve"}, "preferred_username", ""), "", ErrSubjectConflict},
 		{"6 other issuer links alongside", autolink, identity(issB, "sub-eve-b", map[string]any{"preferred_username": "eve"}, "preferred_username", ""), "eve", nil},
@@ -98,9 +98,9 @@ func TestMatcherAlgorithm(t *testing.T) {
 		{"admin allowed", MatcherConfig{AutoLink: true, AllowAdmins: true}, identity(issA, "sub-root", map[string]any{"preferred_username": "root"}, "preferred_username", ""), "root", nil},
 		// Creation.
 		{"nothing matched creates", MatcherConfig{AutoLink: true, CreateUsers: true}, identity(issA, "sub-new", map[string]any{"preferred_username": "newbie"}, "preferred_username", ""), "new", nil},
-		{"only known users never creates", MatcherConfig{AutoLink: true, CreateUsers: true, OnlyKnownUsers: true}, identity(issA, "sub-new", nil, "", ""), "", ErrUnknownUser},
+		{"only known users never creates", MatcherConfig{AutoLink: true, CreateUsers: true, OnlyKnownUsers: true}, identity(issA, "sub-new", nil, "", ""), "", ErrNoLocalAccount},
 		{"creation collides with a username", MatcherConfig{CreateUsers: true}, identity(issA, "sub-new", map[string]any{"preferred_username": "Bob"}, "preferred_username", ""), "", ErrUserExists},
-		{"no sub", autolink, identity(issA, "", nil, "", ""), "", ErrUnknownUser},
+		{"no sub", autolink, identity(issA, "", nil, "", ""), "", ErrNoLocalAccount},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := seedStore(t)
@@ -146,7 +146,7 @@ func TestMatcherAlgorithm(t *testing.T) {
 
 // failingStore fails one method with a database error.
 type failingStore struct {
-	*MemoryStore
+	*MemoryUserStore
 	method string
 }
 
@@ -163,49 +163,49 @@ func (f *failingStore) UserBySubject(ctx context.Context, iss, sub string) (*Use
 	if err := f.fail("UserBySubject"); err != nil {
 		return nil, err
 	}
-	return f.MemoryStore.UserBySubject(ctx, iss, sub)
+	return f.MemoryUserStore.UserBySubject(ctx, iss, sub)
 }
 
 func (f *failingStore) UserByUsername(ctx context.Context, v string) (*User, error) {
 	if err := f.fail("UserByUsername"); err != nil {
 		return nil, err
 	}
-	return f.MemoryStore.UserByUsername(ctx, v)
+	return f.MemoryUserStore.UserByUsername(ctx, v)
 }
 
 func (f *failingStore) UserByEmail(ctx context.Context, v string) (*User, error) {
 	if err := f.fail("UserByEmail"); err != nil {
 		return nil, err
 	}
-	return f.MemoryStore.UserByEmail(ctx, v)
+	return f.MemoryUserStore.UserByEmail(ctx, v)
 }
 
 func (f *failingStore) SubjectOf(ctx context.Context, id, iss string) (string, error) {
 	if err := f.fail("SubjectOf"); err != nil {
 		return "", err
 	}
-	return f.MemoryStore.SubjectOf(ctx, id, iss)
+	return f.MemoryUserStore.SubjectOf(ctx, id, iss)
 }
 
 func (f *failingStore) LinkSubject(ctx context.Context, id, iss, sub string) error {
 	if err := f.fail("LinkSubject"); err != nil {
 		return err
 	}
-	return f.MemoryStore.LinkSubject(ctx, id, iss, sub)
+	return f.MemoryUserStore.LinkSubject(ctx, id, iss, sub)
 }
 
 func (f *failingStore) CreateUser(ctx context.Context, u *User, iss, sub string) (*User, error) {
 	if err := f.fail("CreateUser"); err != nil {
 		return nil, err
 	}
-	return f.MemoryStore.CreateUser(ctx, u, iss, sub)
+	return f.MemoryUserStore.CreateUser(ctx, u, iss, sub)
 }
 
 func (f *failingStore) UpdateUser(ctx context.Context, u *User) error {
 	if err := f.fail("UpdateUser"); err != nil {
 		return err
 	}
-	return f.MemoryStore.UpdateUser(ctx, u)
+	return f.MemoryUserStore.UpdateUser(ctx, u)
 }
 
 func TestMatcherStoreFailuresAreNotNotFound(t *testing.T) {
@@ -231,7 +231,7 @@ func TestMatcherStoreFailuresAreNotNotFound(t *testing.T) {
 			if u != nil || !errors.Is(err, ErrStore) || !errors.Is(err, errDown) || !errors.As(err, &se) || se.Op != tc.method {
 				t.Fatalf("Match = %+v, %v; want a StoreError from %s", u, err, tc.method)
 			}
-			if errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrUserNotFound) {
+			if errors.Is(err, ErrNoLocalAccount) || errors.Is(err, ErrUserNotFound) {
 				t.Fatalf("store failure reported as not found: %v", err)
 			}
 		})
@@ -239,7 +239,7 @@ func TestMatcherStoreFailuresAreNotNotFound(t *testing.T) {
 }
 
 func TestMatcherCreateAndSync(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	m, _ := NewMatcher(MatcherConfig{Store: store, CreateUsers: true, SyncProfile: true,
 		GroupsClaim: "groups", GroupMapping: map[string]string{"g-1": "Sales", "g-2": "Support", "g-3": "Sales"}, SyncGroups: true,
 		AttributeClaims: map[string]string{"department": "dept"}})
@@ -267,7 +267,7 @@ func TestMatcherCreateAndSync(t *testing.T) {
 }
 
 func TestMatcherNeverStoresUnverifiedEmail(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	m, _ := NewMatcher(MatcherConfig{Store: store, CreateUsers: true, SyncProfile: true})
 	u, err := m.Match(context.Background(), identity(issA, "sub-z", map[string]any{"email": "victim@example.com", "preferred_username": "zed"}, "preferred_username", "email"))
 	if err != nil {
@@ -282,7 +282,7 @@ func TestMatcherNeverStoresUnverifiedEmail(t *testing.T) {
 // once create one account.
 func TestMatcherConcurrentFirstLogins(t *testing.T) {
 	for round := range 50 {
-		store := NewMemoryStore()
+		store := NewMemoryUserStore()
 		m, _ := NewMatcher(MatcherConfig{Store: store, AutoLink: true, CreateUsers: true})
 		id := identity(issA, fmt.Sprint("sub-", round), map[string]any{"preferred_username": "new"}, "preferred_username", "")
 		var wg sync.WaitGroup

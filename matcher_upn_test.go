@@ -33,18 +33,18 @@ func TestMatcherMicrosoftNameClaims(t *testing.T) {
 		{"upn username wins over upn email", msIdentity("s1", map[string]any{"upn": "carol@corp.example", "xms_edov": true}, true), "carol", nil},
 		{"upn as unverified email", msIdentity("s1", map[string]any{"upn": "bob@example.com"}, true), "", ErrUnverifiedEmail},
 		{"upn as email, xms_edov false", msIdentity("s1", map[string]any{"upn": "bob@example.com", "xms_edov": false}, true), "", ErrUnverifiedEmail},
-		{"upn of nobody", msIdentity("s1", map[string]any{"upn": "nobody@corp.example", "xms_edov": true}, true), "", ErrUnknownUser},
+		{"upn of nobody", msIdentity("s1", map[string]any{"upn": "nobody@corp.example", "xms_edov": true}, true), "", ErrNoLocalAccount},
 		{"upn ambiguous as email", msIdentity("s1", map[string]any{"upn": "shared@example.com", "xms_edov": true}, true), "", ErrAmbiguousUser},
 		{"upn of a linked account", msIdentity("s1", map[string]any{"upn": "alice"}, true), "", ErrSubjectConflict},
 		{"upn of an admin", msIdentity("s1", map[string]any{"upn": "root"}, true), "", ErrAdminRefused},
-		{"off: upn ignored", msIdentity("s1", map[string]any{"upn": "carol@corp.example"}, false), "", ErrUnknownUser},
-		{"off: unique_name ignored", msIdentity("s1", map[string]any{"unique_name": `CORP\dave`}, false), "", ErrUnknownUser},
-		{"off: upn as email ignored", msIdentity("s1", map[string]any{"upn": "bob@example.com", "xms_edov": true}, false), "", ErrUnknownUser},
+		{"off: upn ignored", msIdentity("s1", map[string]any{"upn": "carol@corp.example"}, false), "", ErrNoLocalAccount},
+		{"off: unique_name ignored", msIdentity("s1", map[string]any{"unique_name": `CORP\dave`}, false), "", ErrNoLocalAccount},
+		{"off: upn as email ignored", msIdentity("s1", map[string]any{"upn": "bob@example.com", "xms_edov": true}, false), "", ErrNoLocalAccount},
 		{"on, but a mapping is set", func() *Identity {
 			id := msIdentity("s1", map[string]any{"upn": "carol@corp.example"}, true)
 			id.UsernameClaim = "preferred_username"
 			return id
-		}(), "", ErrUnknownUser},
+		}(), "", ErrNoLocalAccount},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := seedStore(t)
@@ -154,8 +154,8 @@ func TestCallbackMicrosoftNameClaims(t *testing.T) {
 		setting NameClaimsSetting
 		wantErr error
 	}{
-		{"auto", NameClaimsAuto, ErrUnknownUser},
-		{"off", NameClaimsOff, ErrUnknownUser},
+		{"auto", NameClaimsAuto, ErrNoLocalAccount},
+		{"off", NameClaimsOff, ErrNoLocalAccount},
 		{"on", NameClaimsOn, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,11 +8,11 @@ import (
 	"sync"
 )
 
-// MemoryStore is a UserStore held in memory, for tests and examples. It is
+// MemoryUserStore is a UserStore held in memory, for tests and examples. It is
 // safe for concurrent use; every method works on copies, so callers cannot
 // change stored users behind its back. It compares usernames and emails with
 // SameIdentifier, as the UserStore contract asks.
-type MemoryStore struct {
+type MemoryUserStore struct {
 	mu       sync.Mutex
 	nextID   int
 	users    map[string]*User             // by ID
@@ -22,18 +22,18 @@ type MemoryStore struct {
 
 type subjectKey struct{ issuer, subject string }
 
-// NewMemoryStore returns an empty store.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{
+// NewMemoryUserStore returns an empty store.
+func NewMemoryUserStore() *MemoryUserStore {
+	return &MemoryUserStore{
 		users:    make(map[string]*User),
 		subjects: make(map[subjectKey]string),
 		links:    make(map[string]map[string]string),
 	}
 }
 
-// NewMemoryStoreWith returns a store holding users (see Add).
-func NewMemoryStoreWith(users ...User) *MemoryStore {
-	s := NewMemoryStore()
+// NewMemoryUserStoreWith returns a store holding users (see Add).
+func NewMemoryUserStoreWith(users ...User) *MemoryUserStore {
+	s := NewMemoryUserStore()
 	for _, u := range users {
 		s.Add(u)
 	}
@@ -43,7 +43,7 @@ func NewMemoryStoreWith(users ...User) *MemoryStore {
 // Add stores u as it is (an existing account, e.g. one created by the
 // application's own sign-up), assigning an ID when u.ID is empty, and
 // returns the stored copy. It replaces a user with the same ID.
-func (s *MemoryStore) Add(u User) *User {
+func (s *MemoryUserStore) Add(u User) *User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u.ID == "" {
@@ -54,7 +54,7 @@ func (s *MemoryStore) Add(u User) *User {
 }
 
 // User returns a copy of the user with id, or nil.
-func (s *MemoryStore) User(id string) *User {
+func (s *MemoryUserStore) User(id string) *User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u, ok := s.users[id]; ok {
@@ -64,13 +64,13 @@ func (s *MemoryStore) User(id string) *User {
 }
 
 // Len returns the number of users.
-func (s *MemoryStore) Len() int {
+func (s *MemoryUserStore) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.users)
 }
 
-func (s *MemoryStore) newID() string {
+func (s *MemoryUserStore) newID() string {
 	for {
 		s.nextID++
 		id := "user-" + strconv.Itoa(s.nextID)
@@ -81,7 +81,7 @@ func (s *MemoryStore) newID() string {
 }
 
 // UserBySubject implements UserStore.
-func (s *MemoryStore) UserBySubject(_ context.Context, issuer, subject string) (*User, error) {
+func (s *MemoryUserStore) UserBySubject(_ context.Context, issuer, subject string) (*User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.subjects[subjectKey{issuer, subject}]
@@ -92,16 +92,16 @@ func (s *MemoryStore) UserBySubject(_ context.Context, issuer, subject string) (
 }
 
 // UserByUsername implements UserStore.
-func (s *MemoryStore) UserByUsername(_ context.Context, username string) (*User, error) {
+func (s *MemoryUserStore) UserByUsername(_ context.Context, username string) (*User, error) {
 	return s.findBy(func(u *User) string { return u.Username }, username)
 }
 
 // UserByEmail implements UserStore.
-func (s *MemoryStore) UserByEmail(_ context.Context, email string) (*User, error) {
+func (s *MemoryUserStore) UserByEmail(_ context.Context, email string) (*User, error) {
 	return s.findBy(func(u *User) string { return u.Email }, email)
 }
 
-func (s *MemoryStore) findBy(field func(*User) string, v string) (*User, error) {
+func (s *MemoryUserStore) findBy(field func(*User) string, v string) (*User, error) {
 	want := NormalizeIdentifier(v)
 	if want == "" {
 		return nil, ErrUserNotFound
@@ -124,14 +124,14 @@ func (s *MemoryStore) findBy(field func(*User) string, v string) (*User, error) 
 }
 
 // SubjectOf implements UserStore.
-func (s *MemoryStore) SubjectOf(_ context.Context, userID, issuer string) (string, error) {
+func (s *MemoryUserStore) SubjectOf(_ context.Context, userID, issuer string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.links[userID][issuer], nil
 }
 
 // LinkSubject implements UserStore.
-func (s *MemoryStore) LinkSubject(_ context.Context, userID, issuer, subject string) error {
+func (s *MemoryUserStore) LinkSubject(_ context.Context, userID, issuer, subject string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
@@ -141,7 +141,7 @@ func (s *MemoryStore) LinkSubject(_ context.Context, userID, issuer, subject str
 }
 
 // link records the pair; s.mu must be held.
-func (s *MemoryStore) link(userID, issuer, subject string) error {
+func (s *MemoryUserStore) link(userID, issuer, subject string) error {
 	key := subjectKey{issuer, subject}
 	if owner, ok := s.subjects[key]; ok && owner != userID {
 		return ErrSubjectConflict
@@ -158,7 +158,7 @@ func (s *MemoryStore) link(userID, issuer, subject string) error {
 }
 
 // CreateUser implements UserStore.
-func (s *MemoryStore) CreateUser(_ context.Context, u *User, issuer, subject string) (*User, error) {
+func (s *MemoryUserStore) CreateUser(_ context.Context, u *User, issuer, subject string) (*User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subjects[subjectKey{issuer, subject}]; ok {
@@ -180,7 +180,7 @@ func (s *MemoryStore) CreateUser(_ context.Context, u *User, issuer, subject str
 }
 
 // UpdateUser implements UserStore.
-func (s *MemoryStore) UpdateUser(_ context.Context, u *User) error {
+func (s *MemoryUserStore) UpdateUser(_ context.Context, u *User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.users[u.ID]

@@ -8,7 +8,7 @@ import (
 
 func TestMemoryStoreContract(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryStoreWith(User{ID: "a", Username: "Ann", Email: "ann@example.com", Admin: true})
+	s := NewMemoryUserStoreWith(User{ID: "a", Username: "Ann", Email: "ann@example.com", Admin: true})
 	if _, err := s.UserByUsername(ctx, "ANN"); err != nil {
 		t.Errorf("UserByUsername ignoring case: %v", err)
 	}

@@ -28,13 +28,13 @@ func promptProblem(prompt string) string {
 	return ""
 }
 
-// ErrInteractionRequired is matched by a *ProviderError whose code says the
+// ErrInteractionRequired is matched by a *AuthorizationError whose code says the
 // provider could not sign the user in without showing a page:
 // login_required, consent_required, interaction_required or
 // account_selection_required (OpenID Connect Core section 3.1.2.6). Such
 // errors answer a login with prompt=none; an application can then start
-// an interactive login (without prompt none). They match ErrProvider too.
-var ErrInteractionRequired = fmt.Errorf("%w: user interaction required", ErrProvider)
+// an interactive login (without prompt none). They match ErrAuthorization too.
+var ErrInteractionRequired = fmt.Errorf("%w: user interaction required", ErrAuthorization)
 
 // interactionCodes are the error codes ErrInteractionRequired matches.
 var interactionCodes = []string{"login_required", "consent_required", "interaction_required", "account_selection_required"}

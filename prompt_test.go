@@ -74,10 +74,10 @@ func TestInteractionRequired(t *testing.T) {
 			h := newHarness(t, rptest.Config{}, func(c *Config) { c.Prompt = "none" })
 			h.op.SetFaults(rptest.Faults{AuthorizeError: code})
 			res, err := h.login()
-			wantOutcome(t, res, err, ErrProvider)
-			var pe *ProviderError
+			wantOutcome(t, res, err, ErrAuthorization)
+			var pe *AuthorizationError
 			if !errors.As(err, &pe) || pe.Code != code {
-				t.Fatalf("%v; want a *ProviderError %s", err, code)
+				t.Fatalf("%v; want a *AuthorizationError %s", err, code)
 			}
 			if got, want := errors.Is(err, ErrInteractionRequired), code != "access_denied"; got != want {
 				t.Errorf("errors.Is(%s, ErrInteractionRequired) = %v; want %v", code, got, want)

@@ -126,7 +126,7 @@ func refreshRefused(err error) bool {
 	if errors.As(err, &te) {
 		return te.Code != "" && te.StatusCode < 500
 	}
-	return errors.Is(err, ErrInvalidIDToken) || errors.Is(err, ErrUnknownUser) || errors.Is(err, errSessionFormat)
+	return errors.Is(err, ErrInvalidIDToken) || errors.Is(err, ErrNoLocalAccount) || errors.Is(err, errSessionFormat)
 }
 
 // sessionSubject returns the iss and sub of data's claims, for logs.
@@ -155,7 +155,7 @@ func isDone(c *refreshCall) bool {
 func (w *Web) doRefresh(ctx context.Context, data *sessionData) (*sessionData, error) {
 	p, ok := w.providers[data.Provider]
 	if !ok {
-		return nil, ErrUnknownUser
+		return nil, ErrNoLocalAccount
 	}
 	original := map[string]any{}
 	if len(data.Claims) > 0 {

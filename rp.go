@@ -1,14 +1,3 @@
-// Package rp is an OpenID Connect relying party for Go web applications.
-//
-// A Config names the provider (by issuer, discovery URL or endpoints) and
-// this application's registration with it. New discovers the provider and
-// returns an RP, which sends users to the provider with Login and turns the
-// provider's answer into verified Claims with Callback: the authorization
-// code flow with state, nonce and PKCE (S256), the code exchanged with
-// golang.org/x/oauth2, the ID token verified with
-// github.com/coreos/go-oidc/v3.
-//
-// The package rptest provides an in-process mock provider for tests.
 package rp
 
 import (

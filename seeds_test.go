@@ -35,7 +35,7 @@ func (h *harness) loginAs(hint string) (*Result, error) {
 // existing users. Entra sends no email_verified, so the deployment trusts
 // its single-tenant issuer's emails explicitly.
 func TestSeedFastClose(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	store.Add(User{ID: "fc-1", Username: "pat@contoso.example"})
 	users := []rptest.User{
 		{Subject: "entra-oid-pat", Claims: map[string]any{"email": "Pat@Contoso.example"}},
@@ -57,14 +57,14 @@ func TestSeedFastClose(t *testing.T) {
 	if err != nil || res.User.ID != "fc-1" {
 		t.Fatalf("pat: %+v, %v; want fc-1", res, err)
 	}
-	if _, err := h.loginAs("entra-oid-stranger"); !errors.Is(err, ErrUnknownUser) {
-		t.Fatalf("stranger: %v; want ErrUnknownUser", err)
+	if _, err := h.loginAs("entra-oid-stranger"); !errors.Is(err, ErrNoLocalAccount) {
+		t.Fatalf("stranger: %v; want ErrNoLocalAccount", err)
 	}
 	if store.Len() != 1 {
 		t.Fatalf("an account was created: %d", store.Len())
 	}
 	// Without the explicit trust, an unverified email never links.
-	h.rp.cfg.Matcher = newMatcherT(t, MatcherConfig{Store: NewMemoryStoreWith(User{Username: "pat@contoso.example"}), AutoLink: true, OnlyKnownUsers: true})
+	h.rp.cfg.Matcher = newMatcherT(t, MatcherConfig{Store: NewMemoryUserStoreWith(User{Username: "pat@contoso.example"}), AutoLink: true, OnlyKnownUsers: true})
 	if _, err := h.loginAs("entra-oid-pat"); !errors.Is(err, ErrUnverifiedEmail) {
 		t.Fatalf("without trust: %v; want ErrUnverifiedEmail", err)
 	}
@@ -74,7 +74,7 @@ func TestSeedFastClose(t *testing.T) {
 // defaulting to sub, create user, sync each login, group claim to teams,
 // admins refused unless allowed, the authorization prompt.
 func TestSeedEspoCRM(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	store.Add(User{ID: "espo-admin", Username: "sub-admin", Admin: true})
 	users := []rptest.User{
 		{Subject: "sub-kim", Claims: map[string]any{"name": "Kim Lee", "email": "kim@example.com", "email_verified": true,
@@ -127,7 +127,7 @@ func TestSeedEspoCRM(t *testing.T) {
 // Fudo: named providers (Azure, Okta) by configuration URL, username and
 // email mappings, and the exact linking algorithm.
 func TestSeedFudo(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	store.Add(User{ID: "fudo-1", Username: "user1@fudo.example"})                  // username holds the email
 	store.Add(User{ID: "fudo-2", Username: "Fudo_2", Email: "user2@fudo.example"}) // email field set
 	store.Add(User{ID: "fudo-3", Username: "user3@corp.example"})                  // found by upn
@@ -164,8 +164,8 @@ func TestSeedFudo(t *testing.T) {
 	})
 
 	// Autolink off: an unlinked sub finds nobody.
-	if _, err := okta.loginAs("okta-1"); !errors.Is(err, ErrUnknownUser) {
-		t.Fatalf("autolink off: %v; want ErrUnknownUser", err)
+	if _, err := okta.loginAs("okta-1"); !errors.Is(err, ErrNoLocalAccount) {
+		t.Fatalf("autolink off: %v; want ErrNoLocalAccount", err)
 	}
 	okta.rp.cfg.Matcher = matcher(true)
 	for _, tc := range []struct {
@@ -205,7 +205,7 @@ func TestSeedFudo(t *testing.T) {
 // Federated Directory: configuration URL, preferred_username from the ID
 // token or else userinfo, only known users, state and nonce, login_hint.
 func TestSeedFederatedDirectory(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	store.Add(User{ID: "fd-1", Username: "jane.doe"})
 	store.Add(User{ID: "fd-2", Username: "thin.user"})
 	users := []rptest.User{
@@ -235,8 +235,8 @@ func TestSeedFederatedDirectory(t *testing.T) {
 	if err != nil || res.User.ID != "fd-2" || h.op.Requests(rptest.EndpointUserInfo) != 1 {
 		t.Fatalf("thin token: %+v, %v; want fd-2 via userinfo", res, err)
 	}
-	if _, err := h.loginAs("s-unknown"); !errors.Is(err, ErrUnknownUser) || store.Len() != 2 {
-		t.Fatalf("unknown: %v, %d accounts; want ErrUnknownUser and none created", err, store.Len())
+	if _, err := h.loginAs("s-unknown"); !errors.Is(err, ErrNoLocalAccount) || store.Len() != 2 {
+		t.Fatalf("unknown: %v, %d accounts; want ErrNoLocalAccount and none created", err, store.Len())
 	}
 }
 
@@ -244,7 +244,7 @@ func TestSeedFederatedDirectory(t *testing.T) {
 // starting with openid, /signin-oidc, users created on first login with the
 // default claims and a custom mapping.
 func TestSeedSmartIQ(t *testing.T) {
-	store := NewMemoryStore()
+	store := NewMemoryUserStore()
 	users := []rptest.User{{Subject: "siq-77", Claims: map[string]any{
 		"name": "Sam Quinn", "email": "sam@example.com", "email_verified": true, "given_name": "Sam",
 		"family_name": "Quinn", "phone_number": "+44 20 7946 0000", "cost_center": "CC-42"}}}

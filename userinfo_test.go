@@ -110,7 +110,7 @@ func TestUserInfoForMatcherClaims(t *testing.T) {
 		"upn":             {AutoLink: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			store := NewMemoryStore()
+			store := NewMemoryUserStore()
 			if name == "upn" {
 				store.Add(User{Username: "dana@corp.example"})
 			}
@@ -145,7 +145,7 @@ func TestUserInfoForMatcherClaims(t *testing.T) {
 }
 
 func TestMatcherClaimNames(t *testing.T) {
-	m := newMatcherT(t, MatcherConfig{Store: NewMemoryStore(), GroupsClaim: "roles", AutoLink: true,
+	m := newMatcherT(t, MatcherConfig{Store: NewMemoryUserStore(), GroupsClaim: "roles", AutoLink: true,
 		AttributeClaims: map[string]string{"b": "employee_id", "a": "department"}})
 	if got, want := m.ClaimNames(&Identity{MicrosoftNameClaims: true}), []string{"roles", "department", "employee_id", "upn", "unique_name"}; !slices.Equal(got, want) {
 		t.Errorf("ClaimNames = %q; want %q", got, want)
@@ -162,7 +162,7 @@ func TestMatcherClaimNames(t *testing.T) {
 			t.Errorf("ClaimNames(%+v) = %q; want %q", id, got, want)
 		}
 	}
-	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryStore()}).ClaimNames(&Identity{MicrosoftNameClaims: true}); len(got) != 0 {
+	if got := newMatcherT(t, MatcherConfig{Store: NewMemoryUserStore()}).ClaimNames(&Identity{MicrosoftNameClaims: true}); len(got) != 0 {
 		t.Errorf("ClaimNames of a bare matcher = %q; want none", got)
 	}
 }

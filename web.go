@@ -15,9 +15,9 @@ import (
 	"github.com/oidcrp/rp/session"
 )
 
-// Provider is one identity provider of a Web, e.g. Entra ID for staff and
+// WebProvider is one identity provider of a Web, e.g. Entra ID for staff and
 // Okta for a customer.
-type Provider struct {
+type WebProvider struct {
 	// Name identifies the provider in paths and sessions: letters, digits,
 	// '-' and '_', e.g. "azure". Required and unique.
 	Name string
@@ -36,7 +36,7 @@ type Provider struct {
 type WebConfig struct {
 	// Providers are the identity providers users may sign in with. At
 	// least one, unless the application only uses SignIn.
-	Providers []Provider
+	Providers []WebProvider
 
 	// SessionSecrets seal the session cookies: the first seals, all open,
 	// so a new secret put first rotates keys. Each at least 32 random bytes.
@@ -130,8 +130,8 @@ type WebConfig struct {
 // safe for concurrent use.
 type Web struct {
 	cfg        WebConfig
-	providers  map[string]*Provider
-	order      []*Provider
+	providers  map[string]*WebProvider
+	order      []*WebProvider
 	sessions   *session.Manager
 	logoutSeal *seal.Sealer
 	secure     bool
@@ -166,7 +166,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	w := &Web{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now}
+	w := &Web{cfg: cfg, providers: make(map[string]*WebProvider), secure: true, log: cfg.Logger, now: cfg.Now}
 	paths := map[string]string{}
 	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
 		if !routePath(f.path) {
@@ -317,9 +317,9 @@ func (w *Web) routes() *http.ServeMux {
 // application's own routes.
 func (w *Web) Handler() http.Handler { return w.mux }
 
-// ProviderLink describes one provider for a sign-in page, and for an
+// LoginLink describes one provider for a sign-in page, and for an
 // administrator registering the application at the provider.
-type ProviderLink struct {
+type LoginLink struct {
 	Name  string
 	Title string
 	// LoginURL starts a sign-in with the provider; append
@@ -336,10 +336,10 @@ type ProviderLink struct {
 
 // Providers lists the providers in configuration order, for a sign-in page
 // with a button per provider or an administrator's setup page.
-func (w *Web) Providers() []ProviderLink {
-	out := make([]ProviderLink, 0, len(w.order))
+func (w *Web) Providers() []LoginLink {
+	out := make([]LoginLink, 0, len(w.order))
 	for _, p := range w.order {
-		out = append(out, ProviderLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
+		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
 			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p)})
 	}
 	return out
@@ -351,7 +351,7 @@ func (r *RP) RedirectURL() string { return r.redirect.String() }
 
 // loginHandler starts a sign-in. Query parameters: return_to (a path on
 // this site; anything else falls back to "/"), login_hint and prompt.
-func (w *Web) loginHandler(p *Provider) http.Handler {
+func (w *Web) loginHandler(p *WebProvider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		opts := LoginOptions{ReturnTo: q.Get("return_to"), LoginHint: q.Get("login_hint"), Prompt: q.Get("prompt")}
@@ -366,7 +366,7 @@ func (w *Web) loginHandler(p *Provider) http.Handler {
 
 // callbackHandler completes a sign-in and starts a new session. It logs
 // one line about the sign-in, with the provider's name.
-func (w *Web) callbackHandler(p *Provider) http.Handler {
+func (w *Web) callbackHandler(p *WebProvider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
 		rw.Header().Set("Referrer-Policy", "no-referrer")
@@ -402,8 +402,8 @@ func (w *Web) callbackHandler(p *Provider) http.Handler {
 // statusFor maps a sign-in error to an HTTP status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrUnknownUser), errors.Is(err, ErrUnverifiedEmail), errors.Is(err, ErrSubjectConflict),
-		errors.Is(err, ErrAdminRefused), errors.Is(err, ErrUserExists), errors.Is(err, ErrAmbiguousUser), errors.Is(err, ErrProvider):
+	case errors.Is(err, ErrNoLocalAccount), errors.Is(err, ErrUnverifiedEmail), errors.Is(err, ErrSubjectConflict),
+		errors.Is(err, ErrAdminRefused), errors.Is(err, ErrUserExists), errors.Is(err, ErrAmbiguousUser), errors.Is(err, ErrAuthorization):
 		return http.StatusForbidden
 	case errors.Is(err, ErrStore), errors.Is(err, session.ErrTooLarge):
 		return http.StatusInternalServerError

@@ -26,7 +26,7 @@ type webApp struct {
 	clock   *rptest.Clock
 	ops     map[string]*rptest.Server
 	web     *Web
-	store   *MemoryStore
+	store   *MemoryUserStore
 	srv     *httptest.Server
 	jar     *cookiejar.Jar
 	browser *http.Client // follows redirects
@@ -45,7 +45,7 @@ func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig
 func newWebAppRP(t testing.TB, users map[string][]rptest.User, rpMod func(*Config), mod func(*WebConfig)) *webApp {
 	t.Helper()
 	a := &webApp{t: t, clock: newFakeClock(), ops: map[string]*rptest.Server{}}
-	a.store = NewMemoryStore()
+	a.store = NewMemoryUserStore()
 	matcher := newMatcherT(t, MatcherConfig{Store: a.store, CreateUsers: true})
 	mux := http.NewServeMux()
 	a.srv = httptest.NewServer(mux)
@@ -67,7 +67,7 @@ func newWebAppRP(t testing.TB, users map[string][]rptest.User, rpMod func(*Confi
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Providers = append(cfg.Providers, Provider{Name: name, RP: r})
+		cfg.Providers = append(cfg.Providers, WebProvider{Name: name, RP: r})
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -102,7 +102,7 @@ func TestRedirectURLs(t *testing.T) {
 		t.Errorf("RP.RedirectURL() = %q", got)
 	}
 	links := a.web.Providers()
-	want := ProviderLink{Name: "mock", Title: "mock", LoginURL: "/login/mock",
+	want := LoginLink{Name: "mock", Title: "mock", LoginURL: "/login/mock",
 		RedirectURL: a.srv.URL + "/callback/mock", PostLogoutRedirectURL: a.srv.URL + "/bye-oidc"}
 	if len(links) != 1 || links[0] != want {
 		t.Errorf("Providers() = %+v; want %+v", links, want)
@@ -121,7 +121,7 @@ func TestNewWebListsEveryProblem(t *testing.T) {
 		IdleTimeout:       -time.Second,
 		MaxSessionSize:    10,
 		LogoutPath:        "logout",
-		Providers:         []Provider{{Name: "bad name"}, {Name: "ok", RP: r}, {Name: "ok", RP: r}},
+		Providers:         []WebProvider{{Name: "bad name"}, {Name: "ok", RP: r}, {Name: "ok", RP: r}},
 	})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) {

@@ -117,10 +117,10 @@ func TestWebConfigErrors(t *testing.T) {
 	}{
 		{WebConfig{}, "SessionSecrets"},
 		{WebConfig{SessionSecrets: []Secret{"short"}}, "SessionSecrets[0]"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "bad name", RP: r}}}, "Providers[0].Name"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "a", RP: r}}}, "Providers[1].Name"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "b", RP: r}}}, "Providers[1]"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []Provider{{Name: "a"}}}, "Providers[0].RP"},
+		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "bad name", RP: r}}}, "Providers[0].Name"},
+		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a", RP: r}, {Name: "a", RP: r}}}, "Providers[1].Name"},
+		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a", RP: r}, {Name: "b", RP: r}}}, "Providers[1]"},
+		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a"}}}, "Providers[0].RP"},
 	} {
 		_, err := NewWeb(tc.cfg)
 		var ce *ConfigError

@@ -202,7 +202,7 @@ func (w *Web) endSession(rw http.ResponseWriter, r *http.Request, s *session.Ses
 // It fails when user is nil or the session cannot be saved.
 func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error {
 	if user == nil {
-		return ErrUnknownUser
+		return ErrNoLocalAccount
 	}
 	return w.startSession(rw, r, &sessionData{User: user})
 }

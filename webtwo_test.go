@@ -40,7 +40,7 @@ func TestTwoWebsOnOneOrigin(t *testing.T) {
 				}
 				cfg := WebConfig{
 					SessionSecrets: []Secret{testSessionSecret}, Now: clock.Now, SessionCookieName: app + "_session",
-					Providers:  []Provider{{Name: "mock", RP: r, LoginPath: "/" + app + "/login"}},
+					Providers:  []WebProvider{{Name: "mock", RP: r, LoginPath: "/" + app + "/login"}},
 					LogoutPath: "/" + app + "/logout", PostLogoutPath: "/" + app + "/signout-callback-oidc",
 					LoggedOutURL: "/" + app + "/bye",
 				}

@@ -297,7 +297,7 @@ type seenSession struct {
 func (e *env) serveWeb(t *testing.T, r *rp.RP, clock func() time.Time) *webApp {
 	t.Helper()
 	web, err := rp.NewWeb(rp.WebConfig{
-		Providers:      []rp.Provider{{Name: "op", Title: "Example OP", RP: r}},
+		Providers:      []rp.WebProvider{{Name: "op", Title: "Example OP", RP: r}},
 		SessionSecrets: []rp.Secret{randomSecret(t)},
 		LoggedOutURL:   "/bye",
 		Now:            clock,

@@ -40,7 +40,7 @@ type appConfig struct {
 type app struct {
 	web       *rp.Web
 	titles    map[string]string // provider name -> title
-	store     *rp.MemoryStore
+	store     *rp.MemoryUserStore
 	passwords passwordBook
 	fallback  fallbackPolicy
 	demo      []demoAccount // shown on the sign-in page; nil unless ShowDemo
@@ -59,7 +59,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &app{titles: map[string]string{}, store: rp.NewMemoryStore(), passwords: passwordBook{}, fallback: cfg.Fallback, log: log}
+	a := &app{titles: map[string]string{}, store: rp.NewMemoryUserStore(), passwords: passwordBook{}, fallback: cfg.Fallback, log: log}
 	for _, acc := range cfg.Accounts {
 		u := a.store.Add(acc.User)
 		if acc.Password != "" {
@@ -76,7 +76,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	formTargets := []string{"'self'"}
-	var providers []rp.Provider
+	var providers []rp.WebProvider
 	for _, p := range cfg.Providers {
 		c := p.RP
 		c.Matcher, c.Logger = matcher, log
@@ -87,7 +87,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
 		}
-		providers = append(providers, rp.Provider{Name: p.Name, Title: p.Title, RP: r})
+		providers = append(providers, rp.WebProvider{Name: p.Name, Title: p.Title, RP: r})
 		a.titles[p.Name] = p.Title
 		if o := origin(r.Metadata().EndSessionEndpoint); o != "" && !slices.Contains(formTargets, o) {
 			formTargets = append(formTargets, o)

@@ -129,7 +129,7 @@ type errorPage struct {
 // code and description, with the reference that the log line carries.
 func (a *app) webError(w http.ResponseWriter, _ *http.Request, status int, err error) {
 	page := errorPage{Title: "Sign-in problem", Detail: rp.ErrorKind(err), Ref: rp.ErrorRef(err)}
-	var pe *rp.ProviderError
+	var pe *rp.AuthorizationError
 	if errors.As(err, &pe) {
 		page.ProviderCode, page.ProviderDescription = pe.Code, pe.Description
 	}
