@@ -19,6 +19,10 @@ import (
 	"github.com/oidcrp/rp/rptest"
 )
 
+// The snippets are compiled, not called: they need a real provider or
+// register on http.DefaultServeMux.
+var _ = []any{readmeUse, readmeLowerLevel}
+
 // readmeUse holds the README's "Use" snippet.
 func readmeUse(ctx context.Context) *http.ServeMux {
 	azure, err := rp.New(ctx, rp.Config{
