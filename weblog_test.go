@@ -1,6 +1,7 @@
 package rp
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -74,7 +75,7 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 	}{
 		{"bad signature", rptest.Faults{BadSignature: true}, "WARN", "id_token_signature", http.StatusBadRequest},
 		{"mix-up", rptest.Faults{ResponseIss: "https://other.example"}, "WARN", "issuer_mismatch", http.StatusBadRequest},
-		{"access denied", rptest.Faults{AuthorizeError: "access_denied"}, "INFO", "provider_error", http.StatusForbidden},
+		{"access denied", rptest.Faults{AuthorizeError: "access_denied"}, "INFO", "authorization_error", http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs logBuffer
@@ -160,5 +161,36 @@ func TestRPCallbackLogsOnce(t *testing.T) {
 	line = logs.only(t, evSignInRefused)
 	if line["level"] != "WARN" || line["error_kind"] != "id_token_signature" {
 		t.Fatalf("refusal line %v", line)
+	}
+}
+
+// TestErrorKindOfEverySentinel: every error a sign-in, logout or refresh
+// can end with has its own word in the logs, and an interaction_required
+// answer is told from other authorization errors.
+func TestErrorKindOfEverySentinel(t *testing.T) {
+	seen := map[string]error{}
+	for _, err := range []error{
+		ErrStateMissing, ErrStateUnknown, ErrStateInvalid, ErrStateExpired, ErrStateReused, ErrMalformedResponse,
+		ErrTokensInQuery, ErrIssuerMismatch, ErrMissingCode, ErrMissingIDToken,
+		ErrIDTokenMalformed, ErrIDTokenAlgorithm, ErrIDTokenSignature, ErrIDTokenIssuer, ErrIDTokenAudience,
+		ErrIDTokenExpired, ErrIDTokenNotYetValid, ErrIDTokenIssuedInFuture, ErrIDTokenIssuedBeforeLogin,
+		ErrIDTokenMissingClaim, ErrNonceMismatch, ErrAccessTokenHash, ErrCodeHash, ErrIDTokenAuthTime, ErrIDTokenACR,
+		ErrTenantNotAllowed, ErrHostedDomain, ErrUserInfoSubjectMismatch, ErrUserInfo, ErrNoLocalAccount,
+		ErrAmbiguousUser, ErrUnverifiedEmail, ErrSubjectConflict, ErrAdminRefused, ErrUserExists, ErrLogoutIncomplete,
+		ErrLogoutState, ErrUnsafeReturnTo, ErrInvalidLoginOption,
+		&AuthorizationError{Code: "access_denied"}, &AuthorizationError{Code: "login_required"},
+		&TokenError{Code: "invalid_grant"}, &StoreError{Op: "UserByEmail", Err: errors.New("down")},
+	} {
+		kind := errorKindOf(err)
+		if kind == "other" || kind == "state" || kind == "id_token_invalid" {
+			t.Errorf("%v has only the generic error_kind %q", err, kind)
+		}
+		if prev, dup := seen[kind]; dup {
+			t.Errorf("%v and %v share error_kind %q", prev, err, kind)
+		}
+		seen[kind] = err
+	}
+	if k := errorKindOf(&AuthorizationError{Code: "consent_required"}); k != "interaction_required" {
+		t.Errorf("consent_required logged as %q", k)
 	}
 }
