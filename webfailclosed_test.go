@@ -106,3 +106,32 @@ func (a *webApp) statusWith(cookies []*http.Cookie) int {
 	}
 	return resp.StatusCode
 }
+
+// TestWebRequireWithFailingStore: a signed-in request whose session the
+// store cannot read is not let in (401), and the failure is logged once at
+// Error instead of passing for "no session".
+func TestWebRequireWithFailingStore(t *testing.T) {
+	store := newBrokenStore()
+	var logs logBuffer
+	a := newWebApp(t, oneProvider, func(c *WebConfig) {
+		c.SessionStore = store
+		c.Logger = logs.logger()
+	})
+	a.login("mock", "", "/me")
+	cookies := a.requestWithCookies().Cookies()
+	if status := a.statusWith(cookies); status != http.StatusOK {
+		t.Fatalf("signed-in request: %d; want 200", status)
+	}
+	store.fail(errors.New("dial tcp 127.0.0.1:6379: connection refused"), nil)
+	if status := a.statusWith(cookies); status != http.StatusUnauthorized {
+		t.Fatalf("signed-in request with the store down: %d; want 401", status)
+	}
+	line := logs.only(t, "rp: session store failed; request treated as not signed in")
+	if line["level"] != "ERROR" || line["error_kind"] != "session_store" {
+		t.Fatalf("log line %v; want ERROR with error_kind session_store", line)
+	}
+	store.fail(nil, nil)
+	if status := a.statusWith(cookies); status != http.StatusOK {
+		t.Fatalf("signed-in request once the store is back: %d; want 200 (the session was kept)", status)
+	}
+}

@@ -218,8 +218,15 @@ func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error 
 // alone: the request is still signed in while the access token has not
 // expired, and not signed in after that, until a later request refreshes.
 func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
-	s, ok := w.sessions.Load(r)
-	if !ok {
+	s, err := w.sessions.Lookup(r)
+	if err != nil {
+		// Fail closed, and say so: the store could not tell whether this
+		// browser is signed in.
+		w.log.ErrorContext(r.Context(), "rp: session store failed; request treated as not signed in",
+			"error_kind", errorKindOf(err), "error", err.Error())
+		return nil
+	}
+	if s == nil {
 		return nil
 	}
 	if w.ended.has(s.ID, w.now()) {
