@@ -66,11 +66,14 @@ const maxParamLen = 32 << 10
 // Callback logs one line to Config.Logger per call: "rp: sign-in" at Info
 // with iss and sub, or "rp: sign-in refused" with the error's kind, at Warn
 // when the refusal looks like an attack (a bad signature, a reused state, a
-// mix-up) and at Info otherwise. Web does not use it: it logs its own line,
-// with the provider's name, to WebConfig.Logger.
+// mix-up) and at Info otherwise. The refusal's line carries a short
+// reference ("ref") that ErrorRef returns for the error, to show the user
+// for support. Web does not use Callback: it logs its own line, with the
+// provider's name, to WebConfig.Logger.
 func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
 	res, err := r.callback(w, req)
 	if err != nil {
+		err = withRef(err)
 		logRefusal(req.Context(), r.log, evSignInRefused, err, "iss", r.issuers.issuer)
 		return nil, err
 	}

@@ -165,11 +165,11 @@ func FuzzAuthorizationResponse(f *testing.F) {
 			t.Fatalf("Callback = %+v, %v without a transaction; want an error", res, cerr)
 		case !errors.Is(cerr, ErrState) && !errors.Is(cerr, ErrMalformedResponse) && !errors.Is(cerr, ErrTokensInQuery):
 			t.Fatalf("Callback error %v (%T) is neither a state error nor ErrMalformedResponse nor ErrTokensInQuery", cerr, cerr)
-		case wantErr != nil && cerr != wantErr:
+		case wantErr != nil && !errors.Is(cerr, wantErr):
 			t.Fatalf("Callback error %v; the response is unacceptable, want %v", cerr, wantErr)
 		case wantErr == nil && !errors.Is(cerr, ErrState):
 			t.Fatalf("Callback error %v; the state is checked first, want a state error", cerr)
-		case wantErr == nil && wantParams.Get("state") == "" && cerr != ErrStateMissing:
+		case wantErr == nil && wantParams.Get("state") == "" && !errors.Is(cerr, ErrStateMissing):
 			t.Fatalf("Callback error %v for a response without state; want ErrStateMissing", cerr)
 		}
 		if state := wantParams.Get("state"); state != "" && len(state) <= maxStateLen {

@@ -129,11 +129,11 @@ type refError struct {
 func (e *refError) Error() string { return e.err.Error() + " (ref " + e.ref + ")" }
 func (e *refError) Unwrap() error { return e.err }
 
-// ErrorRef returns the short reference of an error that Web passes to
-// WebConfig.ErrorHandler: 8 letters and digits that also appear, as "ref",
-// in the log line about the failure, so a user can quote it to support. It
-// returns "" for errors that carry none (such as the errors of
-// RP.Callback, which an application logs and shows itself).
+// ErrorRef returns the short reference of an error returned by
+// RP.Callback or passed by Web to WebConfig.ErrorHandler: 8 letters and
+// digits that also appear, as "ref", in the log line about the failure, so
+// a user can quote it to support. It returns "" for errors that carry none.
+// Such an error still matches its kind with errors.Is and errors.As.
 func ErrorRef(err error) string {
 	var re *refError
 	if errors.As(err, &re) {

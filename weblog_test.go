@@ -155,12 +155,17 @@ func TestRPCallbackLogsOnce(t *testing.T) {
 		t.Fatalf("sign-in line %v", line)
 	}
 	h.op.SetFaults(rptest.Faults{BadSignature: true})
-	if _, err := h.login(); err == nil {
-		t.Fatal("a bad signature was accepted")
+	_, err := h.login()
+	if !errors.Is(err, ErrIDTokenSignature) {
+		t.Fatalf("a bad signature: %v; want ErrIDTokenSignature", err)
 	}
 	line = logs.only(t, evSignInRefused)
 	if line["level"] != "WARN" || line["error_kind"] != "id_token_signature" {
 		t.Fatalf("refusal line %v", line)
+	}
+	// The error carries the reference of its log line, for the app's page.
+	if ref := ErrorRef(err); ref == "" || line["ref"] != ref {
+		t.Fatalf("ErrorRef(err) = %q, log ref %v; want the same non-empty reference", ref, line["ref"])
 	}
 }
 
