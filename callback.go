@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oidcrp/rp/internal/events"
 )
 
 // Result is a completed login.
@@ -68,16 +70,21 @@ const maxParamLen = 32 << 10
 // when the refusal looks like an attack (a bad signature, a reused state, a
 // mix-up) and at Info otherwise. The refusal's line carries a short
 // reference ("ref") that ErrorRef returns for the error, to show the user
-// for support. Web does not use Callback: it logs its own line, with the
-// provider's name, to WebConfig.Logger.
+// for support. Called by package web, Callback leaves the log line to web,
+// which writes it, with the provider's name, to web.Config.Logger.
 func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
 	res, err := r.callback(w, req)
+	quiet := events.IsCallerLogging(req.Context())
 	if err != nil {
-		err = withRef(err)
-		logRefusal(req.Context(), r.log, evSignInRefused, err, "iss", r.issuers.issuer)
+		err = events.WithRef(err)
+		if !quiet {
+			logRefusal(req.Context(), r.log, evSignInRefused, err, "iss", r.issuers.issuer)
+		}
 		return nil, err
 	}
-	r.log.InfoContext(req.Context(), evSignIn, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+	if !quiet {
+		r.log.InfoContext(req.Context(), evSignIn, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+	}
 	return res, nil
 }
 

@@ -97,8 +97,8 @@ type CheckOptions struct {
 	SkipCredentialProbe bool
 
 	// PostLogoutRedirectURL, when set, is the URL the provider should send
-	// the browser back to after RP-initiated logout (for Web, the origin
-	// of RedirectURL plus WebConfig.PostLogoutPath). Check asks the
+	// the browser back to after RP-initiated logout (for package web, the origin
+	// of RedirectURL plus web.Config.PostLogoutPath). Check asks the
 	// provider's end_session_endpoint whether it accepts it, as for the
 	// redirect URL; empty (the default) skips the check.
 	PostLogoutRedirectURL string

@@ -6,9 +6,10 @@
 // provider's answer into verified Claims with Callback: the authorization
 // code flow with state, nonce and PKCE (S256), the code exchanged with
 // golang.org/x/oauth2, the ID token verified with
-// github.com/coreos/go-oidc/v3. Web wraps one or more RPs into net/http
-// handlers with sessions, logout and refresh; Check tests a Config against
-// its provider like the "Test settings" button of a settings page.
+// github.com/coreos/go-oidc/v3; Refresh renews the tokens. Check tests a
+// Config against its provider like the "Test settings" button of a settings
+// page. Package github.com/oidcrp/rp/web builds net/http handlers,
+// middleware, sessions, logout and refresh on this package's API.
 //
 // # The types of a sign-in
 //
@@ -26,14 +27,12 @@
 //     it links them to. NewMatcher builds the default Matcher, which links
 //     by sub, username, verified email and upn over the application's
 //     UserStore; MemoryUserStore is an in-memory UserStore for tests.
-//   - Web serves a login and a callback per WebProvider (a named RP), turns
-//     each Result into a session (package session keeps it in sealed
-//     cookies or a session.Store), and its Require and Identify middleware
-//     put a SessionInfo (the provider, the User, the access token, the
-//     Claims) in the request context: read it with SessionFrom, UserFrom
-//     and ClaimsFrom. SignIn makes the same session for the application's
-//     own password sign-in. LoginLink describes a provider for a sign-in
-//     page.
+//   - Package web serves a login and a callback per web.Provider (a named
+//     RP), turns each Result into a session (package session keeps it in
+//     sealed cookies or a session.Store), and its Require and Identify
+//     middleware put a web.SessionInfo (the provider, the User, the access
+//     token, the Claims) in the request context, read with web.SessionFrom,
+//     web.UserFrom and web.ClaimsFrom.
 //
 // Failures are values to test with errors.Is and errors.As: an
 // AuthorizationError is the provider's "no" to the authorization request
@@ -42,7 +41,9 @@
 // that failed a check (ErrInvalidIDToken and one kind), the ErrState*
 // errors a response that is not this browser's login, ErrNoLocalAccount and
 // its siblings the matcher's refusals, and ConfigError and DiscoveryError
-// what New and NewWeb refuse.
+// what New refuses. ErrorMessage words any of them for the user, ErrorCode
+// names its kind for logs and metrics, and ErrorRef gives the reference of
+// its log line.
 //
 // The package rptest provides an in-process mock provider for tests.
 package rp

@@ -13,7 +13,7 @@ import (
 //
 // It writes the page and returns true for a GET with no query when this RP
 // uses fragment mode; otherwise it writes nothing and returns false. Call
-// it before Callback in the redirect URL's handler (Web does).
+// it before Callback in the redirect URL's handler (package web does).
 func (r *RP) RelayFragment(w http.ResponseWriter, req *http.Request) bool {
 	if r.cfg.responseMode() != "fragment" || req.Method != http.MethodGet || req.URL.RawQuery != "" {
 		return false

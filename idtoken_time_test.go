@@ -65,21 +65,6 @@ func TestRefreshedIDTokenIssuedBeforeRefresh(t *testing.T) {
 	}
 }
 
-// TestWebRefreshRefusesOldIDToken: the same rule through the Web layer's
-// automatic refresh: the session does not adopt the old token.
-func TestWebRefreshRefusesOldIDToken(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.IdleTimeout = 4 * time.Hour })
-	a.login("mock", "", "/me")
-	a.clock.Advance(rptest.DefaultTokenTTL)
-	a.ops["mock"].SetFaults(rptest.Faults{IssuedAt: -2 * time.Hour})
-	before, _ := a.web.sessions.Load(a.requestWithCookies())
-	a.raw("GET", "/me", nil)
-	after, _ := a.web.sessions.Load(a.requestWithCookies())
-	if before == nil || (after != nil && string(after.Data) != string(before.Data)) {
-		t.Fatal("the session adopted a refreshed ID token issued before the refresh")
-	}
-}
-
 // TestRefreshedIDTokenKeepsSignIn: a refreshed ID token must keep the
 // sign-in's auth_time, aud and azp (OpenID Connect Core 12.2).
 func TestRefreshedIDTokenKeepsSignIn(t *testing.T) {

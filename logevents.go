@@ -2,34 +2,23 @@ package rp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"log/slog"
 
-	"github.com/oidcrp/rp/session"
+	"github.com/oidcrp/rp/internal/events"
 )
 
-// Log events. Each sign-in, refusal, logout and refresh is one line at
-// Info, refusals that look like an attack at Warn and failures of the
-// application's own stores at Error, with these messages and the
-// attributes "provider", "iss", "sub", "error_kind" (see errorKindOf),
-// "error" and "ref" where they apply. Tokens, codes and secrets never
-// appear.
+// The messages of RP.Callback's log lines: one per call, at Info, or at
+// Warn for refusals that look like an attack (see Suspicious), with "iss",
+// "sub", "error_kind" (ErrorCode), "error" and "ref" where they apply.
+// Tokens, codes and secrets never appear.
 const (
-	evSignIn          = "rp: sign-in"
-	evSignInRefused   = "rp: sign-in refused"
-	evLoginNotStarted = "rp: sign-in not started"
-	evLogout          = "rp: logout"
-	evLogoutFailed    = "rp: logout incomplete"
-	evLogoutReturn    = "rp: logout return refused"
-	evRefresh         = "rp: token refresh"
-	evRefreshRefused  = "rp: token refresh refused; session ended"
-	evRefreshFailed   = "rp: token refresh failed; session kept"
+	evSignIn        = "rp: sign-in"
+	evSignInRefused = "rp: sign-in refused"
 )
 
-// errorKinds maps sentinels to the short, stable words of the "error_kind"
-// log attribute; the first match wins, so specific kinds come first.
+// errorKinds maps sentinels to the short, stable words of ErrorCode; the
+// first match wins, so specific kinds come first.
 var errorKinds = []struct {
 	err  error
 	kind string
@@ -74,20 +63,20 @@ var errorKinds = []struct {
 	{ErrSubjectConflict, "subject_conflict"},
 	{ErrAdminRefused, "admin_refused"},
 	{ErrUserExists, "user_exists"},
-	{ErrLogoutIncomplete, "logout_incomplete"},
 	{ErrStore, "user_store"},
-	{session.ErrStore, "session_store"},
-	{session.ErrTooLarge, "session_too_large"},
-	{ErrLogoutState, "logout_state"},
 	{ErrUnsafeReturnTo, "unsafe_return_to"},
 	{ErrInvalidLoginOption, "invalid_login_option"},
 	{context.Canceled, "canceled"},
 	{context.DeadlineExceeded, "timeout"},
 }
 
-// errorKindOf returns the short, stable word naming err's kind in logs, or
-// "other".
-func errorKindOf(err error) string {
+// ErrorCode returns a short, stable word naming the kind of a sign-in
+// error, such as "state_reused", "id_token_signature", "issuer_mismatch",
+// "interaction_required" or "no_local_account", or "other" for an error of
+// no kind the library knows. It never contains details from the provider
+// or the tokens, and there are few enough words to use one as a metric
+// label or in a log line ("error_kind" in the library's own).
+func ErrorCode(err error) string {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			return k.kind
@@ -102,69 +91,50 @@ func errorKindOf(err error) string {
 var attackLike = []error{
 	ErrStateReused, ErrStateInvalid, ErrIssuerMismatch, ErrTokensInQuery, ErrIDTokenAlgorithm, ErrIDTokenSignature,
 	ErrIDTokenIssuer, ErrIDTokenAudience, ErrNonceMismatch, ErrAccessTokenHash, ErrCodeHash,
-	ErrUserInfoSubjectMismatch, ErrSubjectConflict, ErrLogoutState,
+	ErrUserInfoSubjectMismatch, ErrSubjectConflict,
 }
 
-// levelOf is the level of a refusal or failure: Error when a store of the
-// application failed, Warn when it looks like an attack, Info otherwise.
-func levelOf(err error) slog.Level {
-	if errors.Is(err, ErrStore) || errors.Is(err, session.ErrStore) {
-		return slog.LevelError
-	}
+// Suspicious reports whether a refused sign-in looks like an attack (a
+// forged, replayed or misdirected response, a token for someone else, a
+// mix-up between providers) rather than a mistake of the user, the
+// provider or the configuration: a working provider and an honest browser
+// do not cause these. The library logs such refusals at Warn.
+func Suspicious(err error) bool {
 	for _, a := range attackLike {
 		if errors.Is(err, a) {
-			return slog.LevelWarn
+			return true
 		}
+	}
+	return false
+}
+
+// levelOf is the level of a refusal or failure: Error when the
+// application's user store failed, Warn when it looks like an attack,
+// Info otherwise.
+func levelOf(err error) slog.Level {
+	switch {
+	case errors.Is(err, ErrStore):
+		return slog.LevelError
+	case Suspicious(err):
+		return slog.LevelWarn
 	}
 	return slog.LevelInfo
 }
 
-// refError is an error shown to a user together with a reference that
-// also appears in the log line about it.
-type refError struct {
-	ref string
-	err error
-}
-
-func (e *refError) Error() string { return e.err.Error() + " (ref " + e.ref + ")" }
-func (e *refError) Unwrap() error { return e.err }
-
 // ErrorRef returns the short reference of an error returned by
-// RP.Callback or passed by Web to WebConfig.ErrorHandler: 8 letters and
+// RP.Callback or passed by package web to its ErrorHandler: 8 letters and
 // digits that also appear, as "ref", in the log line about the failure, so
 // a user can quote it to support. It returns "" for errors that carry none.
 // Such an error still matches its kind with errors.Is and errors.As.
-func ErrorRef(err error) string {
-	var re *refError
-	if errors.As(err, &re) {
-		return re.ref
-	}
-	return ""
-}
+func ErrorRef(err error) string { return events.Ref(err) }
 
-// withRef returns err with a new random reference, or err itself when it
-// already has one.
-func withRef(err error) error {
-	if ErrorRef(err) != "" {
-		return err
-	}
-	var b [5]byte
-	_, _ = rand.Read(b[:]) // never fails; see crypto/rand.Read
-	return &refError{ref: base32.StdEncoding.EncodeToString(b[:]), err: err}
-}
-
-// logRefusal writes the one log line about a refused or failed operation:
-// at levelOf(err), with the error's kind, its text (which never carries a
+// logRefusal writes the one log line about a refused sign-in: at
+// levelOf(err), with the error's kind, its text (which never carries a
 // token, code or secret), its reference if any, and attrs.
 func logRefusal(ctx context.Context, log *slog.Logger, msg string, err error, attrs ...any) {
-	text := err.Error()
-	var re *refError
-	if errors.As(err, &re) {
-		text = re.err.Error()
-	}
-	attrs = append(attrs, "error_kind", errorKindOf(err), "error", text)
-	if re != nil {
-		attrs = append(attrs, "ref", re.ref)
+	attrs = append(attrs, "error_kind", ErrorCode(err), "error", events.Unref(err).Error())
+	if ref := events.Ref(err); ref != "" {
+		attrs = append(attrs, "ref", ref)
 	}
 	log.Log(ctx, levelOf(err), msg, attrs...)
 }

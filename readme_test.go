@@ -1,7 +1,7 @@
 package rp_test
 
 // The README's code snippets, compiled and vetted here and kept equal to
-// the README by TestREADMESnippets. ExampleNewWeb runs the same handlers
+// the README by TestREADMESnippets. web.ExampleNew runs the same handlers
 // against the mock provider.
 
 import (
@@ -17,6 +17,7 @@ import (
 
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/rptest"
+	"github.com/oidcrp/rp/web"
 )
 
 // The snippets are compiled, not called: they need a real provider or
@@ -34,21 +35,21 @@ func readmeUse(ctx context.Context) *http.ServeMux {
 	if err != nil {
 		log.Fatal(err) // a *rp.ConfigError lists every mistake; a *rp.DiscoveryError names the URL
 	}
-	web, err := rp.NewWeb(rp.WebConfig{
-		Providers:      []rp.WebProvider{{Name: "azure", Title: "Microsoft", RP: azure}},
+	site, err := web.New(web.Config{
+		Providers:      []web.Provider{{Name: "azure", Title: "Microsoft", RP: azure}},
 		SessionSecrets: []rp.Secret{rp.Secret(os.Getenv("SESSION_SECRET"))}, // ≥ 32 random bytes
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", web.Handler()) // /login/azure, /callback/azure, POST /logout, /signout-callback-oidc
-	mux.Handle("GET /reports/{id}", web.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello %s", rp.ClaimsFrom(r.Context()).Name) // "" after a password sign-in, never a panic
+	mux.Handle("/", site.Handler()) // /login/azure, /callback/azure, POST /logout, /signout-callback-oidc
+	mux.Handle("GET /reports/{id}", site.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s", web.ClaimsFrom(r.Context()).Name) // "" after a password sign-in, never a panic
 	})))
 	// A page open to everyone that greets signed-in users:
-	mux.Handle("GET /{$}", web.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s := rp.SessionFrom(r.Context()); s != nil {
+	mux.Handle("GET /{$}", site.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := web.SessionFrom(r.Context()); s != nil {
 			fmt.Fprintf(w, "hello %s", s.Claims().Name)
 			return
 		}
@@ -67,7 +68,7 @@ func readmeLowerLevel(r *rp.RP, startSession func(http.ResponseWriter, *rp.Claim
 	http.HandleFunc("/callback", func(w http.ResponseWriter, req *http.Request) {
 		res, err := r.Callback(w, req) // checks state, code, ID token, nonce, userinfo
 		if err != nil {
-			http.Error(w, rp.ErrorKind(err), http.StatusBadRequest) // never shows tokens or details
+			http.Error(w, rp.ErrorMessage(err), http.StatusBadRequest) // never shows tokens or details
 			return
 		}
 		startSession(w, res.Claims, res.User) // res.Claims.Issuer + Subject identify the user
@@ -120,7 +121,7 @@ func TestREADMESnippets(t *testing.T) {
 }
 
 // TestREADMERPTestSnippet runs the rptest snippet (the others need a real
-// provider or register on http.DefaultServeMux; ExampleNewWeb runs the
+// provider or register on http.DefaultServeMux; web.ExampleNew runs the
 // "Use" handlers against the mock).
 func TestREADMERPTestSnippet(t *testing.T) {
 	app := httptest.NewServer(http.NotFoundHandler())

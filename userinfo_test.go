@@ -2,8 +2,6 @@ package rp
 
 import (
 	"errors"
-	"io"
-	"net/http"
 	"slices"
 	"testing"
 
@@ -207,24 +205,5 @@ func TestUserInfoModeText(t *testing.T) {
 	}
 	if _, err := UserInfoMode(9).MarshalText(); err == nil {
 		t.Error("MarshalText of an unknown mode succeeded")
-	}
-}
-
-// TestWebClaimsNameFromUserInfo is the README's example against a provider
-// whose ID tokens carry no profile: the handler behind Require reads the
-// name that only userinfo serves.
-func TestWebClaimsNameFromUserInfo(t *testing.T) {
-	thin := dana
-	thin.Claims = map[string]any{"preferred_username": "dana"} // the mapped UsernameClaim is present
-	a := newWebApp(t, map[string][]rptest.User{"mock": {thin}}, nil)
-	a.srv.Config.Handler.(*http.ServeMux).Handle("/hello", a.web.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "hello "+ClaimsFrom(r.Context()).Name)
-	})))
-	status, path, body := a.get("/hello")
-	if status != http.StatusOK || path != "/hello" || body != "hello Dana Example" {
-		t.Fatalf("GET /hello: %d %s %q; want the userinfo name", status, path, body)
-	}
-	if n := a.ops["mock"].Requests(rptest.EndpointUserInfo); n != 1 {
-		t.Errorf("%d userinfo requests; want 1", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/web"
 )
 
 // rpConfig is the configuration of an RP for the provider's web client,
@@ -247,7 +248,7 @@ func (e *env) serveFlow(r *rp.RP) *flowApp {
 		fa.outcomes = append(fa.outcomes, outcome{res, err})
 		fa.mu.Unlock()
 		if err != nil {
-			http.Error(w, "sign-in failed: "+rp.ErrorKind(err), http.StatusBadGateway)
+			http.Error(w, "sign-in failed: "+rp.ErrorMessage(err), http.StatusBadGateway)
 			return
 		}
 		http.Redirect(w, req, res.ReturnTo, http.StatusSeeOther)
@@ -276,11 +277,11 @@ func (fa *flowApp) only(t *testing.T) outcome {
 	return got[0]
 }
 
-// webApp is an application built on rp.Web with one provider named "op":
+// webApp is an application built on web.Site with one provider named "op":
 // GET /private is behind Require and answers "hello SUB"; /bye is the
 // LoggedOutURL.
 type webApp struct {
-	web *rp.Web
+	web *web.Site
 	mu  sync.Mutex
 	// seen are the sessions GET /private was served with.
 	seen []seenSession
@@ -296,20 +297,20 @@ type seenSession struct {
 // time.Now).
 func (e *env) serveWeb(t *testing.T, r *rp.RP, clock func() time.Time) *webApp {
 	t.Helper()
-	web, err := rp.NewWeb(rp.WebConfig{
-		Providers:      []rp.WebProvider{{Name: "op", Title: "Example OP", RP: r}},
+	site, err := web.New(web.Config{
+		Providers:      []web.Provider{{Name: "op", Title: "Example OP", RP: r}},
 		SessionSecrets: []rp.Secret{randomSecret(t)},
 		LoggedOutURL:   "/bye",
 		Now:            clock,
 	})
 	if err != nil {
-		t.Fatalf("rp.NewWeb: %v", err)
+		t.Fatalf("web.New: %v", err)
 	}
-	wa := &webApp{web: web}
+	wa := &webApp{web: site}
 	mux := http.NewServeMux()
-	mux.Handle("/", web.Handler())
-	mux.Handle("GET /private", web.Require(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s := rp.SessionFrom(req.Context())
+	mux.Handle("/", site.Handler())
+	mux.Handle("GET /private", site.Require(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s := web.SessionFrom(req.Context())
 		c := s.Claims()
 		if c == nil {
 			http.Error(w, "session without claims", http.StatusInternalServerError)

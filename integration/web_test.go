@@ -39,7 +39,7 @@ func (e *env) signInToPrivate(t *testing.T, b *browser, u opUser) *page {
 // provider's new access token.
 //
 // The provider keeps real time; only the RP (rp.Config.Now and
-// WebConfig.Now share one fake clock) is told that four and a half minutes
+// web.Config.Now share one fake clock) is told that four and a half minutes
 // passed, as the RP decides by its own clock when to refresh. The RP's clock
 // skew is set to its maximum (5m) so that the refreshed ID token, issued by
 // the provider's real clock, is not taken for one issued before the refresh

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/web"
 )
 
 // providerConfig is one identity provider of the app.
@@ -34,11 +35,11 @@ type appConfig struct {
 	Logger   *slog.Logger
 }
 
-// app is the web application: rp.Web signs users in and keeps their
+// app is the web application: web.Site signs users in and keeps their
 // sessions; the app has the pages, the local accounts and the password
 // fallback.
 type app struct {
-	web       *rp.Web
+	web       *web.Site
 	titles    map[string]string // provider name -> title
 	store     *rp.MemoryUserStore
 	passwords passwordBook
@@ -76,7 +77,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	formTargets := []string{"'self'"}
-	var providers []rp.WebProvider
+	var providers []web.Provider
 	for _, p := range cfg.Providers {
 		c := p.RP
 		c.Matcher, c.Logger = matcher, log
@@ -87,7 +88,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
 		}
-		providers = append(providers, rp.WebProvider{Name: p.Name, Title: p.Title, RP: r})
+		providers = append(providers, web.Provider{Name: p.Name, Title: p.Title, RP: r})
 		a.titles[p.Name] = p.Title
 		if o := origin(r.Metadata().EndSessionEndpoint); o != "" && !slices.Contains(formTargets, o) {
 			formTargets = append(formTargets, o)
@@ -97,7 +98,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	// pages, and browsers check those redirects against form-action.
 	a.csp = "default-src 'none'; style-src 'unsafe-inline'; form-action " + strings.Join(formTargets, " ") +
 		"; frame-ancestors 'none'; base-uri 'none'"
-	a.web, err = rp.NewWeb(rp.WebConfig{
+	a.web, err = web.New(web.Config{
 		Providers:      providers,
 		SessionSecrets: []rp.Secret{rp.Secret(rand.Text() + rand.Text())}, // new per process: restarting signs everyone out
 		LoginPage:      "/login",
@@ -136,7 +137,7 @@ func origin(rawURL string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// handler returns the app's HTTP handler: its pages, and rp.Web's sign-in,
+// handler returns the app's HTTP handler: its pages, and web.Site's sign-in,
 // callback and logout endpoints behind them.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()

@@ -1,5 +1,5 @@
 // Command webapp is a small web application that signs users in with
-// OpenID Connect using the rp package's web layer (rp.Web).
+// OpenID Connect using the rp package's web layer (package web).
 //
 // Its pages: "/" greets the signed-in user or offers to sign in; /login
 // has a button per identity provider and a password form as a fallback;

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/web"
 )
 
 // homeData is what the home page shows.
@@ -20,7 +21,7 @@ type homeData struct {
 // handleHome serves "/", open to everyone.
 func (a *app) handleHome(w http.ResponseWriter, r *http.Request) {
 	var data homeData
-	if s := rp.SessionFrom(r.Context()); s != nil {
+	if s := web.SessionFrom(r.Context()); s != nil {
 		data.Name = displayName(s)
 	}
 	a.render(w, http.StatusOK, a.pages.home, data)
@@ -71,7 +72,7 @@ type claimRow struct {
 
 // handleMe serves the account page of the signed-in user.
 func (a *app) handleMe(w http.ResponseWriter, r *http.Request) {
-	s := rp.SessionFrom(r.Context())
+	s := web.SessionFrom(r.Context())
 	data := meData{Name: displayName(s), Provider: "Password", Account: s.User}
 	if s.Provider != "" {
 		data.Provider = a.titles[s.Provider]
@@ -83,7 +84,7 @@ func (a *app) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 // displayName is the name to greet the user of s with.
-func displayName(s *rp.SessionInfo) string {
+func displayName(s *web.SessionInfo) string {
 	var names []string
 	if u := s.User; u != nil {
 		names = append(names, u.Name, u.Username)
@@ -124,11 +125,11 @@ type errorPage struct {
 	Ref                 string // rp.ErrorRef: also in the log line, for support
 }
 
-// webError is rp.Web's ErrorHandler: failed sign-ins and sign-outs, shown
+// webError is web.Site's ErrorHandler: failed sign-ins and sign-outs, shown
 // by the kind of error only, and for a provider's refusal its sanitized
 // code and description, with the reference that the log line carries.
 func (a *app) webError(w http.ResponseWriter, _ *http.Request, status int, err error) {
-	page := errorPage{Title: "Sign-in problem", Detail: rp.ErrorKind(err), Ref: rp.ErrorRef(err)}
+	page := errorPage{Title: "Sign-in problem", Detail: web.ErrorMessage(err), Ref: rp.ErrorRef(err)}
 	var pe *rp.AuthorizationError
 	if errors.As(err, &pe) {
 		page.ProviderCode, page.ProviderDescription = pe.Code, pe.Description

@@ -34,7 +34,7 @@ func (b passwordBook) check(userID, password string) bool {
 }
 
 // fallbackPolicy is the app's decision on who may use the password
-// sign-in. rp.Web.SignIn starts a session for any account; whom to let
+// sign-in. web.Site.SignIn starts a session for any account; whom to let
 // in this way is the application's business.
 type fallbackPolicy struct {
 	// AllowAdminFallback lets administrators sign in with their password.

@@ -1,4 +1,4 @@
-package rp_test
+package web_test
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/rptest"
+	"github.com/oidcrp/rp/web"
 )
 
-// Web with one provider: Require guards a page, Identify greets whoever is
+// A Site with one provider: Require guards a page, Identify greets whoever is
 // signed in, and the application's password sign-in makes the same kind of
 // session. The provider serves the user's name from userinfo only, as a
 // spec-conformant provider does for a code flow.
-func ExampleNewWeb() {
+func ExampleNew() {
 	op := rptest.NewServer(rptest.Config{Users: []rptest.User{
 		{Subject: "alice", UserInfo: map[string]any{"name": "Alice Liddell"}},
 	}})
@@ -37,19 +38,19 @@ func ExampleNewWeb() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	web, err := rp.NewWeb(rp.WebConfig{
-		Providers:      []rp.WebProvider{{Name: "mock", Title: "Mock provider", RP: mock}},
+	site, err := web.New(web.Config{
+		Providers:      []web.Provider{{Name: "mock", Title: "Mock provider", RP: mock}},
 		SessionSecrets: []rp.Secret{"an example secret of 32 bytes or more, random in real life"},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	mux.Handle("/", web.Handler())
-	mux.Handle("GET /reports/{id}", web.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "report %s for %q", r.PathValue("id"), rp.ClaimsFrom(r.Context()).Name)
+	mux.Handle("/", site.Handler())
+	mux.Handle("GET /reports/{id}", site.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "report %s for %q", r.PathValue("id"), web.ClaimsFrom(r.Context()).Name)
 	})))
-	mux.Handle("GET /{$}", web.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s := rp.SessionFrom(r.Context()); s != nil {
+	mux.Handle("GET /{$}", site.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := web.SessionFrom(r.Context()); s != nil {
 			fmt.Fprintf(w, "welcome back, %s", s.User.Username)
 			return
 		}
@@ -57,7 +58,7 @@ func ExampleNewWeb() {
 	})))
 	mux.HandleFunc("POST /password-sign-in", func(w http.ResponseWriter, r *http.Request) {
 		// The application's own password check goes here.
-		if err := web.SignIn(w, r, &rp.User{ID: "7", Username: "bob"}); err != nil {
+		if err := site.SignIn(w, r, &rp.User{ID: "7", Username: "bob"}); err != nil {
 			http.Error(w, "sign-in failed", http.StatusInternalServerError)
 			return
 		}
@@ -105,38 +106,4 @@ func (b browser) get(url string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
-}
-
-// Check tests settings against the provider without signing anyone in,
-// like a settings page's "Test settings" button: each finding has a status,
-// the check it belongs to and, in its Message, what was found and what to
-// change.
-func ExampleCheck() {
-	op := rptest.NewServer(rptest.Config{RedirectURIs: []string{"https://app.example.com/callback"}})
-	defer op.Close()
-	cfg := rp.Config{
-		Authority:    op.Issuer(),
-		ClientID:     op.ClientID(),
-		ClientSecret: "not-the-secret",
-		RedirectURL:  "https://app.example.com/callbak",
-		HTTPClient:   op.Client(),
-	}
-	report := rp.Check(context.Background(), cfg, rp.CheckOptions{})
-	for _, f := range report.Findings {
-		fmt.Println(f.Status, f.Check)
-	}
-	fmt.Println("ok:", report.OK())
-	// Output:
-	// OK discovery
-	// OK issuer
-	// OK jwks
-	// OK signing_algs
-	// OK response_type
-	// OK response_mode
-	// OK scopes
-	// OK pkce
-	// OK client_auth
-	// FAIL redirect_url
-	// FAIL credentials
-	// ok: false
 }

@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"io"
@@ -62,7 +62,7 @@ func TestWebServesProviderChooser(t *testing.T) {
 // with a single provider, gets no chooser.
 func TestWebChooserOnlyByDefault(t *testing.T) {
 	for name, a := range map[string]*webApp{
-		"own page":     newWebApp(t, twoProviders, func(c *WebConfig) { c.LoginPage = "/signin" }),
+		"own page":     newWebApp(t, twoProviders, func(c *Config) { c.LoginPage = "/signin" }),
 		"one provider": newWebApp(t, oneProvider, nil),
 	} {
 		if resp := a.raw("GET", "/login", nil); resp.StatusCode != http.StatusNotFound {

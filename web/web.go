@@ -1,6 +1,7 @@
-package rp
+package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,37 +12,41 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/events"
 	"github.com/oidcrp/rp/internal/seal"
 	"github.com/oidcrp/rp/session"
 )
 
-// WebProvider is one identity provider of a Web, e.g. Entra ID for staff and
+// Provider is one identity provider of a Site, e.g. Entra ID for staff and
 // Okta for a customer.
-type WebProvider struct {
+type Provider struct {
 	// Name identifies the provider in paths and sessions: letters, digits,
 	// '-' and '_', e.g. "azure". Required and unique.
 	Name string
 	// Title is the label of its sign-in button. Default Name.
 	Title string
 	// RP is the provider's relying party. Its Config.RedirectURL's path is
-	// where Web serves the provider's callback, and must differ between
+	// where Site serves the provider's callback, and must differ between
 	// providers.
-	RP *RP
-	// LoginPath is where Web starts a sign-in with this provider. Default
+	RP *rp.RP
+	// LoginPath is where Site starts a sign-in with this provider. Default
 	// "/login/" + Name.
 	LoginPath string
+
+	redirect *url.URL // RP.RedirectURL, parsed by New
 }
 
-// WebConfig configures a Web. Zero fields have the documented defaults.
-type WebConfig struct {
+// Config configures a Site. Zero fields have the documented defaults.
+type Config struct {
 	// Providers are the identity providers users may sign in with. At
 	// least one, unless the application only uses SignIn.
-	Providers []WebProvider
+	Providers []Provider
 
 	// SessionSecrets seal the session cookies: the first seals, all open,
 	// so a new secret put first rotates keys. Each at least 32 random bytes.
 	// Required.
-	SessionSecrets []Secret
+	SessionSecrets []rp.Secret
 
 	// SessionStore, when set, keeps session data on the server and only a
 	// sealed session ID in the cookie: for revocation and for sessions too
@@ -108,8 +113,8 @@ type WebConfig struct {
 	RefreshBefore time.Duration
 
 	// ErrorHandler renders failed sign-ins and logouts. It must not reveal
-	// err's details beyond its kind to the browser (ErrorKind); show
-	// ErrorRef(err), the reference that is also in the log line, so users
+	// err's details beyond its kind to the browser (ErrorMessage); show
+	// rp.ErrorRef(err), the reference that is also in the log line, so users
 	// can quote it to support. Default: a small HTML page with both.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
@@ -125,13 +130,13 @@ type WebConfig struct {
 	Now func() time.Time
 }
 
-// Web serves sign-in, callback and logout for a set of providers, keeps
+// Site serves sign-in, callback and logout for a set of providers, keeps
 // sessions, and guards the application's handlers with Require. It is
 // safe for concurrent use.
-type Web struct {
-	cfg        WebConfig
-	providers  map[string]*WebProvider
-	order      []*WebProvider
+type Site struct {
+	cfg        Config
+	providers  map[string]*Provider
+	order      []*Provider
 	sessions   *session.Manager
 	logoutSeal *seal.Sealer
 	secure     bool
@@ -149,9 +154,9 @@ var providerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // provider.
 const defaultLoginPage = "/login"
 
-// NewWeb checks cfg and returns a Web. It fails with a *ConfigError
+// New checks cfg and returns a Site. It fails with a *ConfigError
 // listing every problem at once.
-func NewWeb(cfg WebConfig) (*Web, error) {
+func New(cfg Config) (*Site, error) {
 	var v validator
 	setDefault(&cfg.LogoutPath, "/logout")
 	setDefault(&cfg.PostLogoutPath, "/signout-callback-oidc")
@@ -166,7 +171,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	w := &Web{cfg: cfg, providers: make(map[string]*WebProvider), secure: true, log: cfg.Logger, now: cfg.Now}
+	w := &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now}
 	paths := map[string]string{}
 	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
 		if !routePath(f.path) {
@@ -200,13 +205,14 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		if !ok {
 			continue
 		}
-		for _, path := range []string{p.LoginPath, p.RP.redirect.Path} {
+		p.redirect, _ = url.Parse(p.RP.RedirectURL()) // rp.New checked it
+		for _, path := range []string{p.LoginPath, p.redirect.Path} {
 			if other, taken := paths[path]; taken {
 				v.add(field, fmt.Sprintf("path %q is already used by %s; give each provider its own login path and redirect URL", path, other))
 			}
 			paths[path] = field
 		}
-		if !p.RP.secureCookies {
+		if p.redirect.Scheme != "https" {
 			w.secure = false
 		}
 		w.providers[p.Name] = &p
@@ -233,24 +239,24 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	})
 	sessionProblems(&v, err)
 	if len(v.problems) > 0 {
-		return nil, &ConfigError{Problems: v.problems}
+		return nil, &rp.ConfigError{Problems: v.problems}
 	}
 	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err != nil {
-		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
+		return nil, &rp.ConfigError{Problems: []rp.ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
 	}
 	w.refresher.calls = make(map[string]*refreshCall)
 	w.mux = w.routes()
 	return w, nil
 }
 
-// sessionFields names the WebConfig field behind each session.Config field.
+// sessionFields names the Config field behind each session.Config field.
 var sessionFields = map[string]string{
 	"Name": "SessionCookieName", "Path": "SessionCookiePath", "Secrets": "SessionSecrets",
 	"AbsoluteTimeout": "AbsoluteTimeout", "IdleTimeout": "IdleTimeout", "MaxSize": "MaxSessionSize",
 }
 
 // sessionProblems adds the problems that session.New found to v, under
-// the names of WebConfig's fields.
+// the names of Config's fields.
 func sessionProblems(v *validator, err error) {
 	if err == nil {
 		return
@@ -290,17 +296,24 @@ func underPath(p, cookiePath string) bool {
 		strings.HasPrefix(p, cookiePath) && (strings.HasSuffix(cookiePath, "/") || p[len(cookiePath)] == '/')
 }
 
+// validator collects the problems of a Config.
+type validator struct{ problems []rp.ConfigProblem }
+
+func (v *validator) add(field, msg string) {
+	v.problems = append(v.problems, rp.ConfigProblem{Field: field, Message: msg})
+}
+
 func setDefault(s *string, v string) {
 	if *s == "" {
 		*s = v
 	}
 }
 
-func (w *Web) routes() *http.ServeMux {
+func (w *Site) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, p := range w.order {
 		mux.Handle("GET "+p.LoginPath, w.loginHandler(p))
-		mux.Handle(p.RP.redirect.Path, w.callbackHandler(p))
+		mux.Handle(p.redirect.Path, w.callbackHandler(p))
 	}
 	if w.chooser {
 		mux.HandleFunc("GET "+defaultLoginPage, w.chooserPage)
@@ -310,12 +323,12 @@ func (w *Web) routes() *http.ServeMux {
 	return mux
 }
 
-// Handler serves every path Web owns: each provider's LoginPath and
+// Handler serves every path Site owns: each provider's LoginPath and
 // callback (its redirect URL's path), LogoutPath (POST), PostLogoutPath
 // and, with several providers and no LoginPage, a provider chooser at
 // "/login". Route those paths to it, or mount it at "/" behind the
 // application's own routes.
-func (w *Web) Handler() http.Handler { return w.mux }
+func (w *Site) Handler() http.Handler { return w.mux }
 
 // LoginLink describes one provider for a sign-in page, and for an
 // administrator registering the application at the provider.
@@ -336,7 +349,7 @@ type LoginLink struct {
 
 // Providers lists the providers in configuration order, for a sign-in page
 // with a button per provider or an administrator's setup page.
-func (w *Web) Providers() []LoginLink {
+func (w *Site) Providers() []LoginLink {
 	out := make([]LoginLink, 0, len(w.order))
 	for _, p := range w.order {
 		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
@@ -345,17 +358,13 @@ func (w *Web) Providers() []LoginLink {
 	return out
 }
 
-// RedirectURL returns the redirect URL the RP was configured with, to
-// register at the provider (or show to an administrator who does).
-func (r *RP) RedirectURL() string { return r.redirect.String() }
-
 // loginHandler starts a sign-in. Query parameters: return_to (a path on
 // this site; anything else falls back to "/"), login_hint and prompt.
-func (w *Web) loginHandler(p *WebProvider) http.Handler {
+func (w *Site) loginHandler(p *Provider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		opts := LoginOptions{ReturnTo: q.Get("return_to"), LoginHint: q.Get("login_hint"), Prompt: q.Get("prompt")}
-		if _, ok := safeReturnTo(opts.ReturnTo, p.RP.redirect); !ok {
+		opts := rp.LoginOptions{ReturnTo: q.Get("return_to"), LoginHint: q.Get("login_hint"), Prompt: q.Get("prompt")}
+		if _, ok := p.RP.SafeReturnTo(opts.ReturnTo); !ok {
 			opts.ReturnTo = "/"
 		}
 		if err := p.RP.Login(rw, r, opts); err != nil {
@@ -366,22 +375,23 @@ func (w *Web) loginHandler(p *WebProvider) http.Handler {
 
 // callbackHandler completes a sign-in and starts a new session. It logs
 // one line about the sign-in, with the provider's name.
-func (w *Web) callbackHandler(p *WebProvider) http.Handler {
+func (w *Site) callbackHandler(p *Provider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Cache-Control", "no-store")
 		rw.Header().Set("Referrer-Policy", "no-referrer")
 		if p.RP.RelayFragment(rw, r) {
 			return
 		}
-		res, err := p.RP.callback(rw, r)
+		res, err := p.RP.Callback(rw, r.WithContext(events.CallerLogs(r.Context())))
 		if err != nil {
-			w.refuse(rw, r, statusFor(err), err, evSignInRefused, "provider", p.Name, "iss", p.RP.issuers.issuer)
+			w.refuse(rw, r, statusFor(err), err, evSignInRefused, "provider", p.Name, "iss", p.RP.Metadata().Issuer)
 			return
 		}
+		claims, _ := json.Marshal(res.Claims) // claims decoded from JSON encode again
 		data := &sessionData{
 			Provider:     p.Name,
 			User:         res.User,
-			Claims:       res.Claims.raw(),
+			Claims:       claims,
 			IDToken:      string(res.Tokens.IDToken),
 			AccessToken:  string(res.Tokens.AccessToken),
 			RefreshToken: string(res.Tokens.RefreshToken),
@@ -402,12 +412,12 @@ func (w *Web) callbackHandler(p *WebProvider) http.Handler {
 // statusFor maps a sign-in error to an HTTP status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrNoLocalAccount), errors.Is(err, ErrUnverifiedEmail), errors.Is(err, ErrSubjectConflict),
-		errors.Is(err, ErrAdminRefused), errors.Is(err, ErrUserExists), errors.Is(err, ErrAmbiguousUser), errors.Is(err, ErrAuthorization):
+	case errors.Is(err, rp.ErrNoLocalAccount), errors.Is(err, rp.ErrUnverifiedEmail), errors.Is(err, rp.ErrSubjectConflict),
+		errors.Is(err, rp.ErrAdminRefused), errors.Is(err, rp.ErrUserExists), errors.Is(err, rp.ErrAmbiguousUser), errors.Is(err, rp.ErrAuthorization):
 		return http.StatusForbidden
-	case errors.Is(err, ErrStore), errors.Is(err, session.ErrTooLarge):
+	case errors.Is(err, rp.ErrStore), errors.Is(err, session.ErrTooLarge):
 		return http.StatusInternalServerError
-	case errors.Is(err, ErrTokenExchange), errors.Is(err, ErrUserInfo):
+	case errors.Is(err, rp.ErrTokenExchange), errors.Is(err, rp.ErrUserInfo):
 		return http.StatusBadGateway
 	}
 	return http.StatusBadRequest
@@ -416,8 +426,8 @@ func statusFor(err error) int {
 // refuse logs the one line about a failed request (msg, at levelOf(err),
 // with attrs) and renders err, given a reference shared by the log line
 // and the page, with the configured ErrorHandler or the default page.
-func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, status int, err error, msg string, attrs ...any) {
-	err = withRef(err)
+func (w *Site) refuse(rw http.ResponseWriter, r *http.Request, status int, err error, msg string, attrs ...any) {
+	err = events.WithRef(err)
 	logRefusal(r.Context(), w.log, msg, err, append(attrs, "status", status)...)
 	if w.cfg.ErrorHandler != nil {
 		w.cfg.ErrorHandler(rw, r, status, err)
@@ -428,7 +438,7 @@ func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, status int, err er
 
 // loginRedirect is where Require sends a browser: LoginPage with the
 // request's path as return_to.
-func (w *Web) loginRedirect(r *http.Request) string {
+func (w *Site) loginRedirect(r *http.Request) string {
 	u, err := url.Parse(w.cfg.LoginPage)
 	if err != nil {
 		return "/"

@@ -1,11 +1,11 @@
-package rp
+package web
 
 import (
 	"sync"
 	"time"
 )
 
-// maxEndedSessions bounds the sessions a Web remembers as ended.
+// maxEndedSessions bounds the sessions a Site remembers as ended.
 const maxEndedSessions = 100_000
 
 // endedSessions remembers the IDs of the sessions this process ended

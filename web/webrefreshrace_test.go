@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/rptest"
 	"github.com/oidcrp/rp/session"
 )
@@ -16,7 +17,7 @@ import (
 func newGatedWebApp(t *testing.T, store session.Store) (*webApp, *gate) {
 	t.Helper()
 	g := newGate(t, rptest.PathToken)
-	a := newWebAppRP(t, oneProvider, func(c *Config) { c.HTTPClient = &http.Client{Transport: g} }, func(c *WebConfig) {
+	a := newWebAppRP(t, oneProvider, func(c *rp.Config) { c.HTTPClient = &http.Client{Transport: g} }, func(c *Config) {
 		c.IdleTimeout = 4 * time.Hour
 		c.SessionStore = store
 	})
@@ -108,7 +109,7 @@ func TestWebCancelledRefreshWaitKeepsSession(t *testing.T) {
 // TestWebTransientRefreshFailureKeepsSession: a token endpoint that
 // cannot be reached says nothing about the session.
 func TestWebTransientRefreshFailureKeepsSession(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.IdleTimeout = 4 * time.Hour })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.IdleTimeout = 4 * time.Hour })
 	a.login("mock", "", "/me")
 	a.clock.Advance(rptest.DefaultTokenTTL - 30*time.Second)
 	a.ops["mock"].SetFaults(rptest.Faults{TokenStatus: http.StatusServiceUnavailable})

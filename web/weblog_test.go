@@ -1,7 +1,6 @@
-package rp
+package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/rptest"
 )
 
@@ -16,7 +16,7 @@ import (
 // line each, with provider, iss and sub, and no token, code or secret.
 func TestWebLogsEachEventOnce(t *testing.T) {
 	var logs logBuffer
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.Logger = logs.logger(); c.IdleTimeout = 4 * time.Hour })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.logger(); c.IdleTimeout = 4 * time.Hour })
 	op := a.ops["mock"]
 
 	// Walk the sign-in by hand to see the code.
@@ -80,7 +80,7 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs logBuffer
 			var rpLogs logBuffer
-			a := newWebAppRP(t, oneProvider, func(c *Config) { c.Logger = rpLogs.logger() }, func(c *WebConfig) { c.Logger = logs.logger() })
+			a := newWebAppRP(t, oneProvider, func(c *rp.Config) { c.Logger = rpLogs.logger() }, func(c *Config) { c.Logger = logs.logger() })
 			a.ops["mock"].SetFaults(tc.faults)
 			status, _, body := a.login("mock", "", "/me")
 			if status != tc.status {
@@ -95,7 +95,7 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 				t.Fatalf("log line %v; want %s, error_kind %s, provider mock, ref %s", line, tc.level, tc.kind, m[1])
 			}
 			if n := len(logs.lines(t)); n != 1 {
-				t.Errorf("%d Web log lines; want 1:\n%s", n, logs.String())
+				t.Errorf("%d Site log lines; want 1:\n%s", n, logs.String())
 			}
 			if strings.Contains(rpLogs.String(), evSignInRefused) {
 				t.Errorf("the RP logged the refusal as well:\n%s", rpLogs.String())
@@ -108,7 +108,7 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 // line.
 func TestWebStateReuseLoggedAsWarning(t *testing.T) {
 	var logs logBuffer
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.Logger = logs.logger() })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.logger() })
 	resp := a.raw("GET", "/login/mock?return_to=/me", nil)
 	tx := resp.Cookies()
 	resp = a.raw("GET", resp.Header.Get("Location"), nil)
@@ -140,62 +140,4 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
-}
-
-// TestRPCallbackLogsOnce: RP.Callback, used without Web, logs one line per
-// sign-in or refusal.
-func TestRPCallbackLogsOnce(t *testing.T) {
-	var logs logBuffer
-	h := newHarness(t, rptest.Config{}, func(c *Config) { c.Logger = logs.logger() })
-	if _, err := h.login(); err != nil {
-		t.Fatal(err)
-	}
-	line := logs.only(t, evSignIn)
-	if line["level"] != "INFO" || line["iss"] != h.op.Issuer() || line["sub"] != "alice-sub" {
-		t.Fatalf("sign-in line %v", line)
-	}
-	h.op.SetFaults(rptest.Faults{BadSignature: true})
-	_, err := h.login()
-	if !errors.Is(err, ErrIDTokenSignature) {
-		t.Fatalf("a bad signature: %v; want ErrIDTokenSignature", err)
-	}
-	line = logs.only(t, evSignInRefused)
-	if line["level"] != "WARN" || line["error_kind"] != "id_token_signature" {
-		t.Fatalf("refusal line %v", line)
-	}
-	// The error carries the reference of its log line, for the app's page.
-	if ref := ErrorRef(err); ref == "" || line["ref"] != ref {
-		t.Fatalf("ErrorRef(err) = %q, log ref %v; want the same non-empty reference", ref, line["ref"])
-	}
-}
-
-// TestErrorKindOfEverySentinel: every error a sign-in, logout or refresh
-// can end with has its own word in the logs, and an interaction_required
-// answer is told from other authorization errors.
-func TestErrorKindOfEverySentinel(t *testing.T) {
-	seen := map[string]error{}
-	for _, err := range []error{
-		ErrStateMissing, ErrStateUnknown, ErrStateInvalid, ErrStateExpired, ErrStateReused, ErrMalformedResponse,
-		ErrTokensInQuery, ErrIssuerMismatch, ErrMissingCode, ErrMissingIDToken,
-		ErrIDTokenMalformed, ErrIDTokenAlgorithm, ErrIDTokenSignature, ErrIDTokenIssuer, ErrIDTokenAudience,
-		ErrIDTokenExpired, ErrIDTokenNotYetValid, ErrIDTokenIssuedInFuture, ErrIDTokenIssuedBeforeLogin,
-		ErrIDTokenMissingClaim, ErrNonceMismatch, ErrAccessTokenHash, ErrCodeHash, ErrIDTokenAuthTime, ErrIDTokenACR,
-		ErrTenantNotAllowed, ErrHostedDomain, ErrUserInfoSubjectMismatch, ErrUserInfo, ErrNoLocalAccount,
-		ErrAmbiguousUser, ErrUnverifiedEmail, ErrSubjectConflict, ErrAdminRefused, ErrUserExists, ErrLogoutIncomplete,
-		ErrLogoutState, ErrUnsafeReturnTo, ErrInvalidLoginOption,
-		&AuthorizationError{Code: "access_denied"}, &AuthorizationError{Code: "login_required"},
-		&TokenError{Code: "invalid_grant"}, &StoreError{Op: "UserByEmail", Err: errors.New("down")},
-	} {
-		kind := errorKindOf(err)
-		if kind == "other" || kind == "state" || kind == "id_token_invalid" {
-			t.Errorf("%v has only the generic error_kind %q", err, kind)
-		}
-		if prev, dup := seen[kind]; dup {
-			t.Errorf("%v and %v share error_kind %q", prev, err, kind)
-		}
-		seen[kind] = err
-	}
-	if k := errorKindOf(&AuthorizationError{Code: "consent_required"}); k != "interaction_required" {
-		t.Errorf("consent_required logged as %q", k)
-	}
 }

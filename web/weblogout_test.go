@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"errors"
@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oidcrp/rp"
+
 	"github.com/oidcrp/rp/rptest"
 )
 
 func TestWebLogoutThroughProvider(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.LoggedOutURL = "/bye" })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.LoggedOutURL = "/bye" })
 	a.login("mock", "", "/me")
 	resp := a.logout()
 	end, err := url.Parse(resp.Header.Get("Location"))
@@ -52,9 +54,14 @@ func TestWebPostLogoutStateMismatch(t *testing.T) {
 }
 
 func TestWebLogoutWithoutEndSession(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) {
-		c.Providers[0].RP.md.EndSessionEndpoint = "" // a provider without RP-initiated logout
-	})
+	// A provider without RP-initiated logout: its endpoints by hand, with
+	// no end-session endpoint.
+	a := newWebAppRP(t, oneProvider, func(c *rp.Config) {
+		c.Endpoints = &rp.Endpoints{
+			Authorization: c.Authority + rptest.PathAuthorize, Token: c.Authority + rptest.PathToken,
+			JWKS: c.Authority + rptest.PathJWKS, UserInfo: c.Authority + rptest.PathUserInfo,
+		}
+	}, nil)
 	a.login("mock", "", "/me")
 	resp := a.logout()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
@@ -108,24 +115,24 @@ func TestWebTwoProviders(t *testing.T) {
 	}
 }
 
-func TestWebConfigErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	a := newWebApp(t, oneProvider, nil)
 	r := a.web.order[0].RP
 	for _, tc := range []struct {
-		cfg   WebConfig
+		cfg   Config
 		field string
 	}{
-		{WebConfig{}, "SessionSecrets"},
-		{WebConfig{SessionSecrets: []Secret{"short"}}, "SessionSecrets[0]"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "bad name", RP: r}}}, "Providers[0].Name"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a", RP: r}, {Name: "a", RP: r}}}, "Providers[1].Name"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a", RP: r}, {Name: "b", RP: r}}}, "Providers[1]"},
-		{WebConfig{SessionSecrets: []Secret{testSessionSecret}, Providers: []WebProvider{{Name: "a"}}}, "Providers[0].RP"},
+		{Config{}, "SessionSecrets"},
+		{Config{SessionSecrets: []rp.Secret{"short"}}, "SessionSecrets[0]"},
+		{Config{SessionSecrets: []rp.Secret{testSessionSecret}, Providers: []Provider{{Name: "bad name", RP: r}}}, "Providers[0].Name"},
+		{Config{SessionSecrets: []rp.Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "a", RP: r}}}, "Providers[1].Name"},
+		{Config{SessionSecrets: []rp.Secret{testSessionSecret}, Providers: []Provider{{Name: "a", RP: r}, {Name: "b", RP: r}}}, "Providers[1]"},
+		{Config{SessionSecrets: []rp.Secret{testSessionSecret}, Providers: []Provider{{Name: "a"}}}, "Providers[0].RP"},
 	} {
-		_, err := NewWeb(tc.cfg)
-		var ce *ConfigError
+		_, err := New(tc.cfg)
+		var ce *rp.ConfigError
 		if !errors.As(err, &ce) || ce.Problems[0].Field != tc.field {
-			t.Errorf("NewWeb(%+v) = %v; want a problem with %s", tc.cfg, err, tc.field)
+			t.Errorf("New(%+v) = %v; want a problem with %s", tc.cfg, err, tc.field)
 		}
 	}
 }
@@ -135,7 +142,7 @@ func TestWebFallbackSignIn(t *testing.T) {
 	a.web.cfg.LoggedOutURL = "/"
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /password", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.web.SignIn(w, r, &User{ID: "local-1", Username: "localadmin", Admin: true}); err != nil {
+		if err := a.web.SignIn(w, r, &rp.User{ID: "local-1", Username: "localadmin", Admin: true}); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}

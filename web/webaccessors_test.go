@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/oidcrp/rp"
 )
 
 // TestAccessorsSafeForEverySession: ClaimsFrom(ctx).Name and
@@ -21,7 +23,7 @@ func TestAccessorsSafeForEverySession(t *testing.T) {
 			len(SessionFrom(r.Context()).Claims().Raw) > 0)
 	})))
 	mux.HandleFunc("POST /password", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.web.SignIn(w, r, &User{ID: "local-1", Username: "localadmin"}); err != nil {
+		if err := a.web.SignIn(w, r, &rp.User{ID: "local-1", Username: "localadmin"}); err != nil {
 			http.Error(w, err.Error(), 500)
 		}
 	})
@@ -97,7 +99,7 @@ func TestRequireRedirectsOnlyNavigations(t *testing.T) {
 
 // TestRedirectURLs: the URLs an administrator registers at the provider.
 func TestRedirectURLs(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.PostLogoutPath = "/bye-oidc" })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.PostLogoutPath = "/bye-oidc" })
 	if got := a.web.order[0].RP.RedirectURL(); got != a.srv.URL+"/callback/mock" {
 		t.Errorf("RP.RedirectURL() = %q", got)
 	}
@@ -109,23 +111,23 @@ func TestRedirectURLs(t *testing.T) {
 	}
 }
 
-// TestNewWebListsEveryProblem: NewWeb reports all problems at once, under
-// WebConfig's field names.
-func TestNewWebListsEveryProblem(t *testing.T) {
+// TestNewListsEveryProblem: New reports all problems at once, under
+// Config's field names.
+func TestNewListsEveryProblem(t *testing.T) {
 	a := newWebApp(t, oneProvider, nil)
 	r := a.web.order[0].RP
-	_, err := NewWeb(WebConfig{
-		SessionSecrets:    []Secret{testSessionSecret, "short"},
+	_, err := New(Config{
+		SessionSecrets:    []rp.Secret{testSessionSecret, "short"},
 		SessionCookieName: "bad name",
 		SessionCookiePath: "app",
 		IdleTimeout:       -time.Second,
 		MaxSessionSize:    10,
 		LogoutPath:        "logout",
-		Providers:         []WebProvider{{Name: "bad name"}, {Name: "ok", RP: r}, {Name: "ok", RP: r}},
+		Providers:         []Provider{{Name: "bad name"}, {Name: "ok", RP: r}, {Name: "ok", RP: r}},
 	})
-	var ce *ConfigError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) {
-		t.Fatalf("NewWeb = %v; want a *ConfigError", err)
+	var ce *rp.ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, rp.ErrInvalidConfig) {
+		t.Fatalf("New = %v; want a *ConfigError", err)
 	}
 	var fields []string
 	for _, p := range ce.Problems {

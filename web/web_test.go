@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"context"
@@ -13,20 +13,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oidcrp/rp"
+
 	"github.com/oidcrp/rp/rptest"
 	"github.com/oidcrp/rp/session"
 )
 
-var testSessionSecret = Secret(strings.Repeat("s", 32))
+var testSessionSecret = rp.Secret(strings.Repeat("s", 32))
 
-// webApp is an application using Web with one or more providers, and a
+// webApp is an application using Site with one or more providers, and a
 // browser with a cookie jar.
 type webApp struct {
 	t       testing.TB
 	clock   *rptest.Clock
 	ops     map[string]*rptest.Server
-	web     *Web
-	store   *MemoryUserStore
+	web     *Site
+	store   *rp.MemoryUserStore
 	srv     *httptest.Server
 	jar     *cookiejar.Jar
 	browser *http.Client // follows redirects
@@ -35,44 +37,44 @@ type webApp struct {
 
 // newWebApp starts providers named in users, each with its users, an app
 // whose /me requires a session and shows the account, and a browser.
-func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*WebConfig)) *webApp {
+func newWebApp(t testing.TB, users map[string][]rptest.User, mod func(*Config)) *webApp {
 	t.Helper()
 	return newWebAppRP(t, users, nil, mod)
 }
 
-// newWebAppRP is newWebApp with rpMod changing each provider's Config
+// newWebAppRP is newWebApp with rpMod changing each provider's rp.Config
 // before rp.New.
-func newWebAppRP(t testing.TB, users map[string][]rptest.User, rpMod func(*Config), mod func(*WebConfig)) *webApp {
+func newWebAppRP(t testing.TB, users map[string][]rptest.User, rpMod func(*rp.Config), mod func(*Config)) *webApp {
 	t.Helper()
 	a := &webApp{t: t, clock: newFakeClock(), ops: map[string]*rptest.Server{}}
-	a.store = NewMemoryUserStore()
-	matcher := newMatcherT(t, MatcherConfig{Store: a.store, CreateUsers: true})
+	a.store = rp.NewMemoryUserStore()
+	matcher := newMatcherT(t, rp.MatcherConfig{Store: a.store, CreateUsers: true})
 	mux := http.NewServeMux()
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
-	cfg := WebConfig{SessionSecrets: []Secret{testSessionSecret}, Now: a.clock.Now}
+	cfg := Config{SessionSecrets: []rp.Secret{testSessionSecret}, Now: a.clock.Now}
 	for _, name := range slices.Sorted(maps.Keys(users)) {
 		op := rptest.NewServer(rptest.Config{Users: users[name], Now: a.clock.Now})
 		t.Cleanup(op.Close)
 		a.ops[name] = op
-		rc := Config{
-			Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: Secret(op.ClientSecret()),
+		rc := rp.Config{
+			Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: rp.Secret(op.ClientSecret()),
 			RedirectURL: a.srv.URL + "/callback/" + name, Matcher: matcher, Now: a.clock.Now,
 			Scopes: []string{"openid", "profile", "email", "offline_access"}, UsernameClaim: "preferred_username",
 		}
 		if rpMod != nil {
 			rpMod(&rc)
 		}
-		r, err := New(context.Background(), rc)
+		r, err := rp.New(context.Background(), rc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Providers = append(cfg.Providers, WebProvider{Name: name, RP: r})
+		cfg.Providers = append(cfg.Providers, Provider{Name: name, RP: r})
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	web, err := NewWeb(cfg)
+	web, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestWebCallbackFailureShowsEscapedErrorAndNoSession(t *testing.T) {
 
 func TestWebSessionIDNewAtEverySignIn(t *testing.T) {
 	store := session.NewMemoryStore()
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.SessionStore = store })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.SessionStore = store })
 	a.login("mock", "", "/")
 	first, _ := a.web.sessions.Load(a.requestWithCookies())
 	a.login("mock", "", "/")

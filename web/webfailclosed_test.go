@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/oidcrp/rp"
 
 	"github.com/oidcrp/rp/session"
 )
@@ -28,12 +30,12 @@ func TestWebLogoutWithFailingStoreFailsClosed(t *testing.T) {
 			store := newBrokenStore()
 			var logs logBuffer
 			var handled error
-			a := newWebApp(t, oneProvider, func(c *WebConfig) {
+			a := newWebApp(t, oneProvider, func(c *Config) {
 				c.SessionStore = store
 				c.Logger = logs.logger()
 				c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, status int, err error) {
 					handled = err
-					http.Error(w, ErrorKind(err), status)
+					http.Error(w, ErrorMessage(err), status)
 				}
 			})
 			a.login("mock", "", "/me")
@@ -58,7 +60,7 @@ func TestWebLogoutWithFailingStoreFailsClosed(t *testing.T) {
 				t.Errorf("Cache-Control %q", resp.Header.Get("Cache-Control"))
 			}
 			line := logs.only(t, evLogoutFailed)
-			if line["level"] != "ERROR" || line["error_kind"] != "logout_incomplete" || line["ref"] != ErrorRef(handled) || ErrorRef(handled) == "" {
+			if line["level"] != "ERROR" || line["error_kind"] != "logout_incomplete" || line["ref"] != rp.ErrorRef(handled) || rp.ErrorRef(handled) == "" {
 				t.Fatalf("log line %v; want ERROR with error_kind logout_incomplete and the ref given to the ErrorHandler", line)
 			}
 			if strings.Contains(logs.String(), evLogout+`"`) {
@@ -80,7 +82,7 @@ func TestWebLogoutWithFailingStoreFailsClosed(t *testing.T) {
 // may not have reached every device and shows the reference.
 func TestWebLogoutIncompletePage(t *testing.T) {
 	store := newBrokenStore()
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.SessionStore = store })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.SessionStore = store })
 	a.login("mock", "", "/me")
 	store.fail(errors.New("store down"), nil)
 	req, _ := http.NewRequest("POST", a.srv.URL+"/logout", nil)
@@ -113,7 +115,7 @@ func (a *webApp) statusWith(cookies []*http.Cookie) int {
 func TestWebRequireWithFailingStore(t *testing.T) {
 	store := newBrokenStore()
 	var logs logBuffer
-	a := newWebApp(t, oneProvider, func(c *WebConfig) {
+	a := newWebApp(t, oneProvider, func(c *Config) {
 		c.SessionStore = store
 		c.Logger = logs.logger()
 	})

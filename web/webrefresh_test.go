@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestWebRefreshOnceUnderConcurrency(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.IdleTimeout = 4 * time.Hour; c.AbsoluteTimeout = 8 * time.Hour })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.IdleTimeout = 4 * time.Hour; c.AbsoluteTimeout = 8 * time.Hour })
 	a.login("mock", "", "/me")
 	op := a.ops["mock"]
 	before := op.Requests(rptest.EndpointToken)
@@ -48,7 +48,7 @@ func TestWebRefreshOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestWebRefreshUpdatesSession(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.IdleTimeout = 4 * time.Hour })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.IdleTimeout = 4 * time.Hour })
 	a.login("mock", "", "/me")
 	first, _ := a.web.sessions.Load(a.requestWithCookies())
 	a.clock.Advance(rptest.DefaultTokenTTL)
@@ -68,7 +68,7 @@ func TestWebRefreshUpdatesSession(t *testing.T) {
 }
 
 func TestWebFailedRefreshEndsSession(t *testing.T) {
-	a := newWebApp(t, oneProvider, func(c *WebConfig) { c.IdleTimeout = 4 * time.Hour })
+	a := newWebApp(t, oneProvider, func(c *Config) { c.IdleTimeout = 4 * time.Hour })
 	a.login("mock", "", "/me")
 	a.clock.Advance(rptest.DefaultTokenTTL)
 	a.ops["mock"].SetFaults(rptest.Faults{TokenStatus: http.StatusBadRequest})
@@ -114,7 +114,7 @@ func TestWebSessionTooLargeFailsCleanly(t *testing.T) {
 		t.Fatalf("a failed oversized sign-in left a session: %d", r.StatusCode)
 	}
 	// A server-side store takes it.
-	b := newWebApp(t, map[string][]rptest.User{"entra": {user}}, func(c *WebConfig) { c.SessionStore = session.NewMemoryStore() })
+	b := newWebApp(t, map[string][]rptest.User{"entra": {user}}, func(c *Config) { c.SessionStore = session.NewMemoryStore() })
 	if status, _, body := b.login("entra", "", "/me"); status != 200 || !strings.Contains(body, "groups=3000") {
 		t.Fatalf("huge session with a store: %d %q", status, body)
 	}

@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/session"
 )
 
 // sessionData is what a session holds.
 type sessionData struct {
 	Provider     string // "" for SignIn
-	User         *User
+	User         *rp.User
 	Claims       json.RawMessage // decoded only when a handler asks
 	IDToken      string
 	AccessToken  string
@@ -26,9 +27,9 @@ type sessionData struct {
 
 // sessionHead is the part of sessionData encoded as JSON.
 type sessionHead struct {
-	Provider string `json:"p,omitempty"`
-	User     *User  `json:"u,omitempty"`
-	Expiry   int64  `json:"e,omitempty"`
+	Provider string   `json:"p,omitempty"`
+	User     *rp.User `json:"u,omitempty"`
+	Expiry   int64    `json:"e,omitempty"`
 }
 
 // sessionFormat versions the encoding of sessionData.
@@ -85,15 +86,6 @@ func decodeSession(b []byte) (*sessionData, error) {
 	}, nil
 }
 
-// raw returns the claims as JSON for a session.
-func (c *Claims) raw() json.RawMessage {
-	b, err := json.Marshal(c.Raw)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
 // SessionInfo describes the signed-in user of a request that passed
 // Require or Identify.
 type SessionInfo struct {
@@ -104,16 +96,16 @@ type SessionInfo struct {
 	// nil when the provider has no Matcher. It is a copy taken at sign-in
 	// and kept in the session: look the account up by ID where later
 	// changes (groups, admin flag, deactivation) must count at once.
-	User *User
+	User *rp.User
 	// AccessToken is the provider's current access token, for calling its
 	// APIs on the user's behalf ("" after a password sign-in).
-	AccessToken Secret
+	AccessToken rp.Secret
 	// AccessTokenExpiry is when AccessToken expires; zero if unknown.
 	AccessTokenExpiry time.Time
 
 	rawClaims  json.RawMessage
 	claimsOnce sync.Once
-	claims     *Claims
+	claims     *rp.Claims
 }
 
 // Claims returns the verified claims of the sign-in, decoded on first
@@ -121,14 +113,15 @@ type SessionInfo struct {
 // *SessionInfo (a request that is not signed in) or for claims that cannot
 // be decoded, it returns empty Claims, whose fields are all zero and whose
 // Raw is an empty map.
-func (s *SessionInfo) Claims() *Claims {
+func (s *SessionInfo) Claims() *rp.Claims {
 	if s == nil {
 		return noClaims()
 	}
 	s.claimsOnce.Do(func() {
 		if len(s.rawClaims) > 0 {
-			if m, err := decodeClaims(s.rawClaims); err == nil {
-				s.claims = newClaims(m, nil)
+			var c rp.Claims
+			if json.Unmarshal(s.rawClaims, &c) == nil {
+				s.claims = &c
 			}
 		}
 		if s.claims == nil {
@@ -139,7 +132,7 @@ func (s *SessionInfo) Claims() *Claims {
 }
 
 // noClaims returns empty Claims.
-func noClaims() *Claims { return &Claims{Raw: map[string]any{}} }
+func noClaims() *rp.Claims { return &rp.Claims{Raw: map[string]any{}} }
 
 type sessionKey struct{}
 
@@ -153,7 +146,7 @@ func SessionFrom(ctx context.Context) *SessionInfo {
 
 // UserFrom returns the signed-in local account, or nil: when the user is
 // not signed in, or signed in with a provider that has no Matcher.
-func UserFrom(ctx context.Context) *User {
+func UserFrom(ctx context.Context) *rp.User {
 	if s := SessionFrom(ctx); s != nil {
 		return s.User
 	}
@@ -164,13 +157,13 @@ func UserFrom(ctx context.Context) *User {
 // returns nil: for a password sign-in or a request that is not signed in
 // the Claims are empty (see SessionInfo.Claims), so
 // ClaimsFrom(ctx).Name is safe in any handler.
-func ClaimsFrom(ctx context.Context) *Claims {
+func ClaimsFrom(ctx context.Context) *rp.Claims {
 	return SessionFrom(ctx).Claims()
 }
 
 // startSession replaces any session r carries by a new one holding data,
 // with a new ID, so a session identifier never survives a sign-in.
-func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, data *sessionData) error {
+func (w *Site) startSession(rw http.ResponseWriter, r *http.Request, data *sessionData) error {
 	if old, ok := w.sessions.Load(r); ok {
 		if err := w.endSession(rw, r, old); err != nil {
 			w.log.WarnContext(r.Context(), "rp: the previous session could not be deleted from the store", "error_kind", errorKindOf(err), "error", err.Error())
@@ -186,7 +179,7 @@ func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, data *sessio
 // endSession destroys s and deletes r's session cookies. It remembers s as
 // ended in cookie mode, where nothing else revokes it, and when the Store
 // failed to delete it, whose error it returns.
-func (w *Web) endSession(rw http.ResponseWriter, r *http.Request, s *session.Session) error {
+func (w *Site) endSession(rw http.ResponseWriter, r *http.Request, s *session.Session) error {
 	err := w.sessions.Destroy(rw, r, s)
 	if s != nil && (w.cfg.SessionStore == nil || err != nil) {
 		w.ended.add(s.ID, s.Created.Add(w.sessions.AbsoluteTimeout()), w.now())
@@ -200,9 +193,9 @@ func (w *Web) endSession(rw http.ResponseWriter, r *http.Request, s *session.Ses
 // logout then treat like any other. Deciding who may use the fallback (for
 // example refusing it to administrators) is the application's business.
 // It fails when user is nil or the session cannot be saved.
-func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error {
+func (w *Site) SignIn(rw http.ResponseWriter, r *http.Request, user *rp.User) error {
 	if user == nil {
-		return ErrNoLocalAccount
+		return rp.ErrNoLocalAccount
 	}
 	return w.startSession(rw, r, &sessionData{User: user})
 }
@@ -217,7 +210,7 @@ func (w *Web) SignIn(rw http.ResponseWriter, r *http.Request, user *User) error 
 // for it, the provider could not be reached or failed) leaves the session
 // alone: the request is still signed in while the access token has not
 // expired, and not signed in after that, until a later request refreshes.
-func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
+func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	s, err := w.sessions.Lookup(r)
 	if err != nil {
 		// Fail closed, and say so: the store could not tell whether this
@@ -266,7 +259,7 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	} else if err := w.sessions.Touch(rw, r, s); err != nil {
 		w.log.WarnContext(r.Context(), "rp: extending the session failed", "error_kind", errorKindOf(err), "error", err.Error())
 	}
-	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: Secret(data.AccessToken), rawClaims: data.Claims}
+	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims}
 	if data.Expiry != 0 {
 		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
 	}
@@ -293,7 +286,7 @@ func (w *Web) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 // has not expired, and treated as not signed in, with the session kept for
 // a later request, once it has. A session that was signed out while its
 // refresh ran is not signed in and its cookie is not written again.
-func (w *Web) Require(next http.Handler) http.Handler {
+func (w *Site) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		info := w.identify(rw, r)
 		if info == nil {
@@ -313,7 +306,7 @@ func (w *Web) Require(next http.Handler) http.Handler {
 // Identify puts the session in the context when the request has one and
 // calls next either way: for pages that look different to signed-in users
 // but are open to everyone.
-func (w *Web) Identify(next http.Handler) http.Handler {
+func (w *Site) Identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if info := w.identify(rw, r); info != nil {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, info))

@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"context"
@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oidcrp/rp"
+
 	"github.com/oidcrp/rp/rptest"
 )
 
 // TestTwoWebsOnOneOrigin: two applications on one host ("Manage" and
-// "Produce"), each with its own Web and session cookie, sign in and out
+// "Produce"), each with its own Site and session cookie, sign in and out
 // independently.
 func TestTwoWebsOnOneOrigin(t *testing.T) {
 	for _, tc := range []struct {
@@ -27,27 +29,27 @@ func TestTwoWebsOnOneOrigin(t *testing.T) {
 			mux := http.NewServeMux()
 			srv := httptest.NewServer(mux)
 			t.Cleanup(srv.Close)
-			webs := map[string]*Web{}
+			webs := map[string]*Site{}
 			for _, app := range []string{"manage", "produce"} {
 				op := rptest.NewServer(rptest.Config{Users: []rptest.User{{Subject: app + "-sub"}}, Now: clock.Now})
 				t.Cleanup(op.Close)
-				r, err := New(context.Background(), Config{
-					Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: Secret(op.ClientSecret()),
+				r, err := rp.New(context.Background(), rp.Config{
+					Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: rp.Secret(op.ClientSecret()),
 					RedirectURL: srv.URL + "/" + app + "/signin-oidc", Now: clock.Now,
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				cfg := WebConfig{
-					SessionSecrets: []Secret{testSessionSecret}, Now: clock.Now, SessionCookieName: app + "_session",
-					Providers:  []WebProvider{{Name: "mock", RP: r, LoginPath: "/" + app + "/login"}},
+				cfg := Config{
+					SessionSecrets: []rp.Secret{testSessionSecret}, Now: clock.Now, SessionCookieName: app + "_session",
+					Providers:  []Provider{{Name: "mock", RP: r, LoginPath: "/" + app + "/login"}},
 					LogoutPath: "/" + app + "/logout", PostLogoutPath: "/" + app + "/signout-callback-oidc",
 					LoggedOutURL: "/" + app + "/bye",
 				}
 				if tc.withPath {
 					cfg.SessionCookiePath = "/" + app
 				}
-				w, err := NewWeb(cfg)
+				w, err := New(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}

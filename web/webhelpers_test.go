@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"bytes"
@@ -10,7 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/rptest"
 	"github.com/oidcrp/rp/session"
 )
 
@@ -142,3 +145,32 @@ func setCookie(resp *http.Response, name string) *http.Cookie {
 	}
 	return nil
 }
+
+// newFakeClock returns a clock shared by the providers and the Site.
+func newFakeClock() *rptest.Clock { return rptest.NewClock(time.Now().Truncate(time.Second)) }
+
+// newMatcherT returns the default matcher for cfg.
+func newMatcherT(t testing.TB, cfg rp.MatcherConfig) *rp.Matcher {
+	t.Helper()
+	m, err := rp.NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// alice is a user whose ID tokens carry her profile.
+var alice = rptest.User{Subject: "alice-sub", Claims: map[string]any{
+	"email":              "alice@example.com",
+	"email_verified":     true,
+	"name":               "Alice Example",
+	"preferred_username": "alice",
+}}
+
+// dana is a user of a provider that serves the profile from userinfo only.
+var dana = rptest.User{Subject: "dana-sub", UserInfo: map[string]any{
+	"name": "Dana Example", "email": "dana@example.com", "email_verified": true,
+	"groups": []string{"staff", "admins"}, "upn": "dana@corp.example", "department": "Finance",
+}}

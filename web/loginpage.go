@@ -1,4 +1,4 @@
-package rp
+package web
 
 import (
 	"html/template"
@@ -21,18 +21,18 @@ var chooserPage = template.Must(template.New("chooser").Parse(`<!doctype html>
 </body></html>
 `))
 
-// chooserPage serves the default LoginPage of a Web with several providers
+// chooserPage serves the default LoginPage of a Site with several providers
 // and no LoginPage of the application's: a link per provider, in
 // configuration order, carrying the request's return_to on when it is a
 // path on this site (and dropping it otherwise).
-func (w *Web) chooserPage(rw http.ResponseWriter, r *http.Request) {
+func (w *Site) chooserPage(rw http.ResponseWriter, r *http.Request) {
 	returnTo := r.URL.Query().Get("return_to")
 	type link struct{ Title, URL string }
 	links := make([]link, 0, len(w.order))
 	for _, p := range w.order {
 		u := p.LoginPath
 		if returnTo != "" {
-			if _, ok := safeReturnTo(returnTo, p.RP.redirect); ok {
+			if _, ok := p.RP.SafeReturnTo(returnTo); ok {
 				u += "?" + url.Values{"return_to": {returnTo}}.Encode()
 			}
 		}

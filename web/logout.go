@@ -1,7 +1,9 @@
-package rp
+package web
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +21,7 @@ var ErrLogoutState = errors.New("rp: logout response does not match a logout of 
 // the SessionStore failed, reading the session or deleting it (a store
 // that is down, a read-only replica after a failover). A copy of the
 // cookie may still be signed in on another device until the session times
-// out, and the provider's end-session was skipped. Web answers it with 503
+// out, and the provider's end-session was skipped. Site answers it with 503
 // through the ErrorHandler and logs it at Error; the error also wraps the
 // store's error (session.ErrStore).
 var ErrLogoutIncomplete = errors.New("rp: sign-out incomplete: the session store failed")
@@ -33,7 +35,7 @@ type logoutState struct {
 // the same prefix and path as the session cookies: "rp_logout" beside the
 // default session cookie, SessionCookieName + "_logout" otherwise, so that
 // the logouts of two Webs on one host do not mix.
-func (w *Web) logoutCookieName() string {
+func (w *Site) logoutCookieName() string {
 	name := "rp_logout"
 	if n := w.cfg.SessionCookieName; n != "" && n != "rp_session" {
 		name = n + "_logout"
@@ -42,7 +44,7 @@ func (w *Web) logoutCookieName() string {
 }
 
 // sessionBaseName is the session cookie's name without a prefix.
-func (c *WebConfig) sessionBaseName() string {
+func (c *Config) sessionBaseName() string {
 	if c.SessionCookieName == "" {
 		return "rp_session"
 	}
@@ -51,7 +53,7 @@ func (c *WebConfig) sessionBaseName() string {
 
 // logoutStateCookie returns the cookie holding a sealed logout state for
 // maxAge seconds, or deleting it when maxAge is negative.
-func (w *Web) logoutStateCookie(value string, maxAge int) *http.Cookie {
+func (w *Site) logoutStateCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: w.logoutCookieName(), Value: value, Path: w.sessions.CookiePath(), MaxAge: maxAge,
 		Secure: w.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }
@@ -66,7 +68,7 @@ func (w *Web) logoutStateCookie(value string, maxAge int) *http.Cookie {
 // SessionStore fails (the session cannot be read, or cannot be deleted),
 // the logout does not pretend to have worked: it answers 503 with an error
 // matching ErrLogoutIncomplete and does not go on to the provider.
-func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
+func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
 	s, err := w.sessions.Lookup(r)
 	if err != nil {
@@ -93,22 +95,22 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.log.InfoContext(r.Context(), evLogout, "provider", data.Provider, "iss", iss, "sub", sub)
 	p := w.providers[data.Provider]
-	if p == nil || p.RP.md.EndSessionEndpoint == "" || data.IDToken == "" {
+	if p == nil || p.RP.Metadata().EndSessionEndpoint == "" || data.IDToken == "" {
 		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
 		return
 	}
-	end, err := url.Parse(p.RP.md.EndSessionEndpoint)
+	end, err := url.Parse(p.RP.Metadata().EndSessionEndpoint)
 	if err != nil {
 		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
 		return
 	}
-	st := logoutState{State: randomString(), Expiry: w.now().Add(10 * time.Minute).Unix()}
+	st := logoutState{State: randomState(), Expiry: w.now().Add(10 * time.Minute).Unix()}
 	plain, _ := json.Marshal(st)
 	name := w.logoutCookieName()
 	http.SetCookie(rw, w.logoutStateCookie(w.logoutSeal.Seal(plain, []byte(name)), 600))
 	q := end.Query()
 	q.Set("id_token_hint", data.IDToken)
-	q.Set("client_id", p.RP.cfg.ClientID)
+	q.Set("client_id", p.RP.ClientID())
 	q.Set("post_logout_redirect_uri", w.postLogoutURI(p))
 	q.Set("state", st.State)
 	end.RawQuery = q.Encode()
@@ -117,14 +119,14 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 
 // postLogoutURI is the absolute URL the provider returns to after logout:
 // the provider's redirect URL origin with PostLogoutPath.
-func (w *Web) postLogoutURI(p *WebProvider) string {
-	u := url.URL{Scheme: p.RP.redirect.Scheme, Host: p.RP.redirect.Host, Path: w.cfg.PostLogoutPath}
+func (w *Site) postLogoutURI(p *Provider) string {
+	u := url.URL{Scheme: p.redirect.Scheme, Host: p.redirect.Host, Path: w.cfg.PostLogoutPath}
 	return u.String()
 }
 
 // postLogout receives the browser back from the provider's logout, checks
 // the state, and goes on to LoggedOutURL.
-func (w *Web) postLogout(rw http.ResponseWriter, r *http.Request) {
+func (w *Site) postLogout(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
 	name := w.logoutCookieName()
 	c, err := r.Cookie(name)
@@ -141,4 +143,11 @@ func (w *Web) postLogout(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
+}
+
+// randomState returns 256 random bits, base64url-encoded.
+func randomState() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails; see crypto/rand.Read
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/session"
+)
+
+// ErrorMessage says what went wrong with a sign-in or a logout in a
+// sentence fit for the user, without any detail from the provider or the
+// tokens: rp.ErrorMessage, and the web layer's own errors.
+func ErrorMessage(err error) string {
+	switch {
+	case errors.Is(err, session.ErrTooLarge):
+		return "The sign-in is too large to keep in a cookie; the site needs a server-side session store."
+	case errors.Is(err, ErrLogoutIncomplete):
+		return "You are signed out in this browser, but the sign-out may not have reached every device: the site could not end your session everywhere. Please try again in a few minutes."
+	case errors.Is(err, ErrLogoutState):
+		return "This sign-out link expired or was already used."
+	}
+	return rp.ErrorMessage(err)
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+<h1>Sign-in problem</h1>
+<p>{{.Kind}}</p>
+{{with .Code}}<p>The provider said: <code>{{.}}</code>{{with $.Description}}: {{.}}{{end}}</p>{{end}}
+{{with .Ref}}<p>If you contact support, quote this reference: <code>{{.}}</code></p>{{end}}
+<p><a href="/">Back to the start page</a></p>
+</body></html>
+`))
+
+// renderError writes the default error page: the error's kind, its
+// reference (rp.ErrorRef) and, for a provider error, its sanitized code and
+// description, HTML-escaped.
+func renderError(w http.ResponseWriter, status int, err error) {
+	data := struct{ Kind, Code, Description, Ref string }{Kind: ErrorMessage(err), Ref: rp.ErrorRef(err)}
+	var pe *rp.AuthorizationError
+	if errors.As(err, &pe) {
+		data.Code, data.Description = pe.Code, pe.Description
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_ = errorPage.Execute(w, data)
+}
