@@ -31,10 +31,10 @@ type Result struct {
 // Tokens are the tokens of a completed login. The token strings are of type
 // Secret, so printing or logging a Result never reveals them.
 type Tokens struct {
-	IDToken      Secret
-	AccessToken  Secret
-	RefreshToken Secret
-	TokenType    string
+	IDToken      Secret // the ID token as received (for id_token_hint at logout)
+	AccessToken  Secret // for the provider's APIs and userinfo; "" in the id_token flow
+	RefreshToken Secret // "" unless the provider issued one (offline_access)
+	TokenType    string // usually "Bearer"
 	// Expiry is when the access token expires; zero if unknown.
 	Expiry time.Time
 }

@@ -13,20 +13,25 @@ import (
 // ProviderMetadata is what the library knows of the provider: its discovery
 // document, or the endpoints configured by hand.
 type ProviderMetadata struct {
-	Issuer                                     string   `json:"issuer"`
-	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
-	UserInfoEndpoint                           string   `json:"userinfo_endpoint,omitempty"`
-	JWKSURI                                    string   `json:"jwks_uri"`
-	EndSessionEndpoint                         string   `json:"end_session_endpoint,omitempty"`
-	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
-	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
-	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
-	ClaimsSupported                            []string `json:"claims_supported,omitempty"`
-	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
-	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	Issuer                string `json:"issuer"`                         // the issuer every ID token must name
+	AuthorizationEndpoint string `json:"authorization_endpoint"`         // where Login sends the browser
+	TokenEndpoint         string `json:"token_endpoint"`                 // code exchange and refresh
+	UserInfoEndpoint      string `json:"userinfo_endpoint,omitempty"`    // "" when the provider has none
+	JWKSURI               string `json:"jwks_uri"`                       // the provider's signing keys
+	EndSessionEndpoint    string `json:"end_session_endpoint,omitempty"` // RP-initiated logout; "" when none
+
+	// The provider's capabilities, as advertised; empty when it does not
+	// say (see OpenID Connect Discovery 1.0 for each list's default).
+	ResponseTypesSupported            []string `json:"response_types_supported,omitempty"`
+	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	// AuthorizationResponseIssParameterSupported: the provider promises
+	// the RFC 9207 iss parameter in its authorization responses.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

@@ -333,8 +333,8 @@ func (w *Site) Handler() http.Handler { return w.mux }
 // LoginLink describes one provider for a sign-in page, and for an
 // administrator registering the application at the provider.
 type LoginLink struct {
-	Name  string
-	Title string
+	Name  string // Provider.Name
+	Title string // Provider.Title, the label of its sign-in button
 	// LoginURL starts a sign-in with the provider; append
 	// "?return_to=/path" to come back somewhere other than "/".
 	LoginURL string
