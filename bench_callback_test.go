@@ -144,9 +144,9 @@ func runCallbacks(b *testing.B, prepare func() *http.Request, complete func(http
 // go-oidc + x/oauth2 glue and a hand-written standard-library RP doing the
 // same round trip and checks (see the comment at the top of this file).
 func BenchmarkCallback(b *testing.B) {
-	b.Run("lib", benchCallbackLib)
-	b.Run("gooidc", benchCallbackGoOIDC)
-	b.Run("reference", benchCallbackReference)
+	b.Run("impl=lib", benchCallbackLib)
+	b.Run("impl=gooidc", benchCallbackGoOIDC)
+	b.Run("impl=reference", benchCallbackReference)
 }
 
 func benchCallbackLib(b *testing.B) {

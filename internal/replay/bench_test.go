@@ -69,7 +69,7 @@ func BenchmarkUse(b *testing.B) {
 	for _, f := range fills {
 		for _, impl := range impls {
 			life := time.Duration(f.life) * benchStep
-			b.Run(f.name+"/"+impl.name+"/serial", func(b *testing.B) {
+			b.Run("fill="+f.name+"/impl="+impl.name+"/mode=serial", func(b *testing.B) {
 				c := impl.make()
 				prefill(c, f.live, f.life)
 				b.ReportAllocs()
@@ -81,7 +81,7 @@ func BenchmarkUse(b *testing.B) {
 					}
 				}
 			})
-			b.Run(f.name+"/"+impl.name+"/parallel", func(b *testing.B) {
+			b.Run("fill="+f.name+"/impl="+impl.name+"/mode=parallel", func(b *testing.B) {
 				c := impl.make()
 				prefill(c, f.live, f.life)
 				var ids atomic.Uint64
