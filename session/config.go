@@ -81,6 +81,15 @@ type Config struct {
 	// and their size is not limited by MaxSize.
 	Store Store
 
+	// Uncompressed seals every payload as it is, without trying to
+	// compress it, so that Load never inflates anything: for a caller that
+	// compresses the parts of its payload it does not read on every
+	// request itself (package web does). Default false: cookie payloads
+	// of 2 KiB or more are compressed when that makes them shorter, and
+	// every Load of such a session inflates all of it. A Store's data is
+	// never compressed either way.
+	Uncompressed bool
+
 	// Now returns the current time. Default time.Now; set it in tests.
 	Now func() time.Time
 }
@@ -96,6 +105,7 @@ type Manager struct {
 	idle      time.Duration
 	maxSize   int
 	maxChunks int
+	compress  bool // try compressing cookie payloads (not Uncompressed)
 	store     Store
 	now       func() time.Time
 	sealer    *seal.Sealer
@@ -160,6 +170,7 @@ func New(cfg Config) (*Manager, error) {
 		idle:      idle,
 		maxSize:   maxSize,
 		maxChunks: (maxSize + chunkLen - 1) / chunkLen,
+		compress:  !cfg.Uncompressed,
 		store:     cfg.Store,
 		now:       cfg.Now,
 		sealer:    sealer,

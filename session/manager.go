@@ -143,7 +143,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	e := envelope{created: created.Unix(), lastSeen: now.Unix(), id: s.ID, data: s.Data}
 	var values []string
 	if m.store == nil {
-		plain, err := encodeEnvelope(e, true)
+		plain, err := encodeEnvelope(e, m.compress)
 		if err != nil {
 			return err
 		}

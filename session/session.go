@@ -4,7 +4,8 @@
 // Save or Touch.
 //
 // By default the session lives in the browser: it is sealed (encrypted and
-// authenticated with AES-256-GCM), compressed when that helps, and split
+// authenticated with AES-256-GCM), compressed when that helps (unless
+// Config.Uncompressed), and split
 // over as many cookies as it needs, up to Config.MaxSize. With a Config.Store
 // the session lives on the server and the cookie holds only a sealed
 // reference to it, so sessions can be revoked and may be of any size.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,9 +20,14 @@ const maxEndedSessions = 100_000
 // application do not see it, so across instances only a shared
 // SessionStore revokes sessions. When full, it forgets the sessions closest
 // to their absolute timeout first.
+//
+// Reads (has, on every signed-in request) take no lock: the IDs are in a
+// sync.Map, and a Site that never ended a session does not even look. Only
+// add, at sign-out, locks, to keep the bound.
 type endedSessions struct {
-	mu  sync.Mutex
-	ids map[string]time.Time // session ID -> end of its absolute timeout
+	ids sync.Map     // session ID -> time.Time, the end of its absolute timeout
+	n   atomic.Int64 // entries in ids, changed under mu
+	mu  sync.Mutex   // serialises add
 }
 
 // add records id as ended until until.
@@ -31,32 +37,44 @@ func (e *endedSessions) add(id string, until, now time.Time) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.ids == nil {
-		e.ids = make(map[string]time.Time)
-	}
-	if len(e.ids) >= maxEndedSessions {
-		for k, t := range e.ids {
-			if !now.Before(t) {
-				delete(e.ids, k)
+	if e.n.Load() >= maxEndedSessions {
+		e.ids.Range(func(k, v any) bool {
+			if !now.Before(v.(time.Time)) {
+				e.delete(k)
 			}
-		}
+			return true
+		})
 	}
-	for len(e.ids) >= maxEndedSessions {
-		first, firstT := "", time.Time{}
-		for k, t := range e.ids {
-			if first == "" || t.Before(firstT) {
+	for e.n.Load() >= maxEndedSessions {
+		var first any
+		var firstT time.Time
+		e.ids.Range(func(k, v any) bool {
+			if t := v.(time.Time); first == nil || t.Before(firstT) {
 				first, firstT = k, t
 			}
-		}
-		delete(e.ids, first)
+			return true
+		})
+		e.delete(first)
 	}
-	e.ids[id] = until
+	// Count first, so that has never skips the map while id is in it.
+	e.n.Add(1)
+	if _, loaded := e.ids.Swap(id, until); loaded {
+		e.n.Add(-1)
+	}
+}
+
+// delete removes k; e.mu must be held.
+func (e *endedSessions) delete(k any) {
+	if _, loaded := e.ids.LoadAndDelete(k); loaded {
+		e.n.Add(-1)
+	}
 }
 
 // has reports whether id was ended and has not timed out since.
 func (e *endedSessions) has(id string, now time.Time) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	until, ok := e.ids[id]
-	return ok && now.Before(until)
+	if e.n.Load() == 0 {
+		return false
+	}
+	until, ok := e.ids.Load(id)
+	return ok && now.Before(until.(time.Time))
 }

@@ -49,7 +49,7 @@ func fuzzValidUTF8(d *sessionData) bool {
 	return ok
 }
 
-func fuzzEncode(t *testing.T, d *sessionData) []byte {
+func fuzzEncode(t testing.TB, d *sessionData) []byte {
 	t.Helper()
 	b, err := d.encode()
 	if err != nil {
@@ -69,7 +69,8 @@ func fuzzDecode(t *testing.T, b []byte) *sessionData {
 
 // FuzzSessionData decodes arbitrary bytes as a session (decodeSession fails
 // only with errSessionFormat; a decoded session encodes to bytes that
-// decode to the same session, and re-encode identically), and encodes
+// decode to the same session, and re-encode identically; the claims that
+// Require decodes lazily from the cold part are the same), and encodes
 // session data built from fuzzed strings: it decodes back with the tokens,
 // claims and expiry byte for byte, the head unchanged when its strings are
 // valid UTF-8, and encode(decode(x)) == x for such encodings x; truncated
@@ -86,19 +87,36 @@ func FuzzSessionData(f *testing.F) {
 	add(enc)
 	add(enc[:len(enc)-1])
 	add(append(bytes.Clone(enc), 0))
-	withHead := func(head string) []byte { // and four empty parts
-		b := binary.AppendUvarint([]byte{sessionFormat}, uint64(len(head)))
-		return append(append(b, head...), 0, 0, 0, 0)
+	// A JWS-shaped ID token is kept decoded; one whose base64url is not
+	// canonical (a non-zero trailing bit, padding), or a JWE, verbatim.
+	for _, tok := range []string{"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.sig", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn1.sig",
+		"a.b.c", "YQ==.Yg.Yw", "a.b.c.d.e", "..", "x"} {
+		d := fuzzSessionData("p", tok, "", "", nil, 0, "", "", "", false)
+		add(fuzzEncode(f, d))
 	}
-	add(withHead(`{}`))
-	add(withHead(`null`))
-	add(withHead(`{"u":{"Groups":[],"Attributes":{},"ID":"x"},"p":"a","P":"b"}`))
-	add(withHead("{\"p\":\"\xff\\ud800\",\"e\":-1}"))
-	add(withHead(`{"e":1e3}`))
-	add([]byte{sessionFormat, 0, 0, 0, 0, 0})
+	// A cold part big enough to be compressed, and its truncations.
+	big := fuzzSessionData("entra", "eyJhbGciOiJSUzI1NiJ9."+strings.Repeat("eyJncm91cHMiOlsiYSJdfQ", 100)+".c2ln", "at", "rt",
+		[]byte(`{"groups":["`+strings.Repeat("a-b-c-d", 400)+`"]}`), 1_800_000_000, "u", "pat", "g1,g2", true)
+	zipped := fuzzEncode(f, big)
+	add(zipped)
+	add(zipped[:len(zipped)-3])
+	// Hand-made hot parts: empty, a needless varint zero group, a user
+	// flag of 2, counts beyond the data.
+	withHot := func(hot ...byte) []byte {
+		b := binary.AppendUvarint([]byte{sessionFormat}, uint64(len(hot)))
+		return append(append(b, hot...), coldRaw, 0, idTokenNone)
+	}
+	add(withHot())
+	add(withHot(0, 0, 0, 0, 0))
+	add(withHot(0, 0x80, 0x00, 0, 0, 0))
+	add(withHot(0, 0, 0, 0, 2))
+	add(withHot(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x7f))
+	add(withHot(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 1, 'k', 0, 1, 'k', 0))
+	add([]byte{sessionFormat, 0, coldDeflate, 0xff})
 	add([]byte{sessionFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	add([]byte{sessionFormat, 0x80})
-	add([]byte{2, 2, '{', '}', 0, 0, 0, 0})
+	// Format 1, which is no longer read.
+	add([]byte("\x01\x02{}\x00\x00\x00\x00"))
 	add([]byte{})
 	f.Add([]byte(nil), "", "", "", "", []byte(nil), int64(0), "", "", "", false)
 	f.Add([]byte(nil), "\xff<&>\u2028", "\x00", "\xff", strings.Repeat("r", 300), []byte("not json"), int64(-1), "\xc0", "ü", ",,", true)
@@ -126,6 +144,14 @@ func FuzzSessionData(f *testing.F) {
 			ok := len(d.Claims) > 0 && err == nil
 			if c := info.Claims(); c == nil || c.Raw == nil || (ok && len(c.Raw) != len(m)) || (!ok && len(c.Raw) != 0) {
 				t.Fatalf("SessionInfo.Claims() = %v for claims %q (json.Unmarshal: %v); want the decoded claims, or empty ones", c, d.Claims, err)
+			}
+			// The lazy path of Require reads the same claims.
+			_, cold, _ := decodeHot(data)
+			if got, err := coldClaims(cold); err != nil || !bytes.Equal(got, d.Claims) {
+				t.Fatalf("coldClaims = %q, %v; want %q", got, err, d.Claims)
+			}
+			if lazy := (&SessionInfo{cold: cold}).Claims(); !reflect.DeepEqual(lazy, info.Claims()) {
+				t.Fatalf("lazily decoded claims %+v; want %+v", lazy, info.Claims())
 			}
 		}
 

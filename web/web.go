@@ -236,6 +236,7 @@ func New(cfg Config) (*Site, error) {
 		Name: cfg.SessionCookieName, Path: cfg.SessionCookiePath,
 		Secrets: secrets, Insecure: !w.secure, Store: cfg.SessionStore,
 		AbsoluteTimeout: cfg.AbsoluteTimeout, IdleTimeout: cfg.IdleTimeout, MaxSize: cfg.MaxSessionSize, Now: cfg.Now,
+		Uncompressed: true, // sessionData compresses its cold part itself
 	})
 	sessionProblems(&v, err)
 	if len(v.problems) > 0 {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,78 +12,6 @@ import (
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/session"
 )
-
-// sessionData is what a session holds.
-type sessionData struct {
-	Provider     string // "" for SignIn
-	User         *rp.User
-	Claims       json.RawMessage // decoded only when a handler asks
-	IDToken      string
-	AccessToken  string
-	RefreshToken string
-	Expiry       int64 // access token expiry, Unix seconds
-}
-
-// sessionHead is the part of sessionData encoded as JSON.
-type sessionHead struct {
-	Provider string   `json:"p,omitempty"`
-	User     *rp.User `json:"u,omitempty"`
-	Expiry   int64    `json:"e,omitempty"`
-}
-
-// sessionFormat versions the encoding of sessionData.
-const sessionFormat = 1
-
-// encode lays d out as a format byte and five length-prefixed parts: the
-// JSON head, the raw claims and the three tokens. Only the small head is
-// parsed on each request; the claims wait until asked for.
-func (d *sessionData) encode() ([]byte, error) {
-	head, err := json.Marshal(sessionHead{Provider: d.Provider, User: d.User, Expiry: d.Expiry})
-	if err != nil {
-		return nil, err
-	}
-	parts := [][]byte{head, d.Claims, []byte(d.IDToken), []byte(d.AccessToken), []byte(d.RefreshToken)}
-	n := 1
-	for _, p := range parts {
-		n += binary.MaxVarintLen64 + len(p)
-	}
-	buf := make([]byte, 1, n)
-	buf[0] = sessionFormat
-	for _, p := range parts {
-		buf = binary.AppendUvarint(buf, uint64(len(p)))
-		buf = append(buf, p...)
-	}
-	return buf, nil
-}
-
-var errSessionFormat = errors.New("rp: unreadable session")
-
-// decodeSession reverses encode.
-func decodeSession(b []byte) (*sessionData, error) {
-	if len(b) == 0 || b[0] != sessionFormat {
-		return nil, errSessionFormat
-	}
-	b = b[1:]
-	var parts [5][]byte
-	for i := range parts {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, errSessionFormat
-		}
-		parts[i], b = b[k:k+int(n)], b[k+int(n):]
-	}
-	if len(b) != 0 {
-		return nil, errSessionFormat
-	}
-	var head sessionHead
-	if err := json.Unmarshal(parts[0], &head); err != nil {
-		return nil, errSessionFormat
-	}
-	return &sessionData{
-		Provider: head.Provider, User: head.User, Expiry: head.Expiry,
-		Claims: parts[1], IDToken: string(parts[2]), AccessToken: string(parts[3]), RefreshToken: string(parts[4]),
-	}, nil
-}
 
 // SessionInfo describes the signed-in user of a request that passed
 // Require or Identify.
@@ -103,7 +30,8 @@ type SessionInfo struct {
 	// AccessTokenExpiry is when AccessToken expires; zero if unknown.
 	AccessTokenExpiry time.Time
 
-	rawClaims  json.RawMessage
+	rawClaims  json.RawMessage // the claims JSON, when already decoded
+	cold       []byte          // else the cold part of the session's encoding
 	claimsOnce sync.Once
 	claims     *rp.Claims
 }
@@ -118,9 +46,15 @@ func (s *SessionInfo) Claims() *rp.Claims {
 		return noClaims()
 	}
 	s.claimsOnce.Do(func() {
+		if s.rawClaims == nil && s.cold != nil {
+			s.rawClaims, _ = coldClaims(s.cold)
+			s.cold = nil
+		}
 		if len(s.rawClaims) > 0 {
+			// UnmarshalJSON checks the JSON itself; json.Unmarshal
+			// would scan it once more first.
 			var c rp.Claims
-			if json.Unmarshal(s.rawClaims, &c) == nil {
+			if c.UnmarshalJSON(s.rawClaims) == nil {
 				s.claims = &c
 			}
 		}
@@ -226,12 +160,19 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 		_ = w.sessions.Destroy(rw, r, nil)
 		return nil
 	}
-	data, err := decodeSession(s.Data)
+	data, cold, err := decodeHot(s.Data)
 	if err != nil {
 		_ = w.endSession(rw, r, s)
 		return nil
 	}
 	if w.refreshDue(data) {
+		// A refresh needs the claims (the sign-in's, which the refreshed
+		// ID token must match) and keeps the ID token.
+		if err := data.decodeCold(cold); err != nil {
+			_ = w.endSession(rw, r, s)
+			return nil
+		}
+		cold = nil
 		refreshed, err := w.refresh(r.Context(), s.ID, data)
 		switch {
 		case err != nil && refreshRefused(err):
@@ -259,7 +200,7 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	} else if err := w.sessions.Touch(rw, r, s); err != nil {
 		w.log.WarnContext(r.Context(), "rp: extending the session failed", "error_kind", errorKindOf(err), "error", err.Error())
 	}
-	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims}
+	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims, cold: cold}
 	if data.Expiry != 0 {
 		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
 	}
