@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // SupportedSigningAlgs are the ID token signature algorithms the library
