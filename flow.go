@@ -53,7 +53,9 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	id := front
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID != "" {
-		back, err := r.ids.verify(ctx, rawID, tx.Nonce, tx.began())
+		// The token endpoint answered the RP's own request: a new kid in
+		// its ID token may refetch the keys (see keySet).
+		back, err := r.ids.verify(fromTokenEndpoint(ctx), rawID, tx.Nonce, tx.began())
 		if err != nil {
 			return nil, nil, err
 		}

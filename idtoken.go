@@ -3,14 +3,9 @@ package rp
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/coreos/go-oidc/v3/oidc"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // SupportedSigningAlgs are the ID token signature algorithms the library
@@ -22,38 +17,30 @@ var SupportedSigningAlgs = []string{
 	"EdDSA",
 }
 
-// idTokenVerifier checks ID tokens: go-oidc verifies the signature (through
-// keySet), iss, aud and exp; this type adds what go-oidc leaves to the
-// caller (iat, nbf with the configured skew, azp, extra audiences, sub,
-// nonce) and turns every failure into an *IDTokenError of the right kind.
+// idTokenVerifier checks ID tokens. It parses each token once (go-jose,
+// compact serialization only), checks the algorithm against the allow-list
+// and the signature against the provider's keys (through keySet, which
+// go-jose verifies with), decodes the claims once (numbers as json.Number)
+// and then checks iss (issuerPolicy), aud, azp, exp, iat and nbf with the
+// configured skew, sub and the token kind, turning every failure into an
+// *IDTokenError of the right kind. go-oidc is not involved.
 type idTokenVerifier struct {
 	issuer   string // exact issuer, or an Entra template
 	policy   issuerPolicy
 	clientID string
 	algs     []string
+	keys     *keySet
 	skew     time.Duration
 	now      func() time.Time
-	verifier *oidc.IDTokenVerifier
 }
 
 func newIDTokenVerifier(policy issuerPolicy, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {
-	v := &idTokenVerifier{issuer: policy.issuer, policy: policy, clientID: clientID, algs: algs, skew: skew, now: now}
-	v.verifier = oidc.NewVerifier(policy.issuer, keys, &oidc.Config{
-		ClientID:             clientID,
-		SupportedSigningAlgs: algs,
-		// The issuer is checked by issuerPolicy, which also knows Entra's
-		// tenant templates.
-		SkipIssuerCheck: true,
-		// exp is checked against a clock set back by the skew, which
-		// allows a token to be used up to skew after its expiry.
-		Now: func() time.Time { return v.now().Add(-v.skew) },
-	})
-	return v
+	return &idTokenVerifier{issuer: policy.issuer, policy: policy, clientID: clientID, algs: algs, keys: keys, skew: skew, now: now}
 }
 
 // verifiedIDToken is an ID token that passed every check.
 type verifiedIDToken struct {
-	token  *oidc.IDToken
+	token  *idTokenFacts
 	claims map[string]any
 }
 
@@ -173,27 +160,6 @@ func sameAuthTime(refreshed, original map[string]any) error {
 	return nil
 }
 
-// verifyToken checks everything about raw but its nonce; began is the
-// start of the login or refresh it answers.
-func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began time.Time) (*verifiedIDToken, error) {
-	probe := &sigProbe{}
-	tok, err := v.verifier.Verify(context.WithValue(ctx, sigProbeKey{}, probe), raw)
-	if err != nil {
-		return nil, v.classify(raw, probe, err)
-	}
-	claims, err := decodeClaims(probe.payload)
-	if err != nil {
-		return nil, idTokenError(ErrIDTokenMalformed, err, "claims are not a JSON object")
-	}
-	if err := checkTokenKind(probe.typ, claims); err != nil {
-		return nil, err
-	}
-	if err := v.checkClaims(tok, claims, began); err != nil {
-		return nil, err
-	}
-	return &verifiedIDToken{token: tok, claims: claims}, nil
-}
-
 // backChannelLogoutEvent marks a Back-Channel Logout token's events claim.
 const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -214,122 +180,4 @@ func checkTokenKind(typ string, claims map[string]any) error {
 		}
 	}
 	return nil
-}
-
-// checkClaims checks what go-oidc does not: sub, iat (not after now nor
-// before began, each give or take the skew), nbf, azp and that the client
-// is the only audience or the azp.
-func (v *idTokenVerifier) checkClaims(tok *oidc.IDToken, claims map[string]any, began time.Time) error {
-	if err := v.policy.check(tok.Issuer, claims); err != nil {
-		return err
-	}
-	if sub, _ := claims["sub"].(string); sub == "" {
-		return idTokenError(ErrIDTokenMissingClaim, nil, "sub is missing or not a string")
-	}
-	// go-oidc also reads a NumericDate from a JSON string; the checks
-	// below (nbf in particular) would then not see it.
-	for _, name := range []string{"exp", "iat", "nbf"} {
-		if v, ok := claims[name]; ok {
-			if _, ok := v.(json.Number); !ok {
-				return idTokenError(ErrIDTokenMalformed, nil, "%s is not a number", name)
-			}
-		}
-	}
-	now := v.now()
-	if _, ok := claims["iat"]; !ok || tok.IssuedAt.IsZero() {
-		return idTokenError(ErrIDTokenMissingClaim, nil, "iat is missing")
-	}
-	if tok.IssuedAt.After(now.Add(v.skew)) {
-		return idTokenError(ErrIDTokenIssuedInFuture, nil, "iat is %s, more than the allowed clock skew of %v after now (%s)",
-			tok.IssuedAt.UTC().Format(time.RFC3339), v.skew, now.UTC().Format(time.RFC3339))
-	}
-	// A token issued before its login (or refresh) began cannot answer
-	// it, however long its exp: it is replayed or stale. This needs no
-	// tunable age limit.
-	if tok.IssuedAt.Before(began.Add(-v.skew)) {
-		return idTokenError(ErrIDTokenIssuedBeforeLogin, nil, "iat is %s, more than the allowed clock skew of %v before the request began (%s)",
-			tok.IssuedAt.UTC().Format(time.RFC3339), v.skew, began.UTC().Format(time.RFC3339))
-	}
-	if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(now.Add(v.skew)) {
-		return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))
-	}
-	azp, hasAzp := claims["azp"].(string)
-	if _, present := claims["azp"]; present && !hasAzp {
-		return idTokenError(ErrIDTokenAudience, nil, "azp is not a string")
-	}
-	if hasAzp && azp != v.clientID {
-		return idTokenError(ErrIDTokenAudience, nil, "azp is %q, not this client", azp)
-	}
-	if len(tok.Audience) > 1 {
-		if !hasAzp {
-			return idTokenError(ErrIDTokenAudience, nil, "the token has several audiences but no azp")
-		}
-		for _, aud := range tok.Audience {
-			if aud != v.clientID {
-				return idTokenError(ErrIDTokenAudience, nil, "the token is also issued for %q, which this client does not trust", aud)
-			}
-		}
-	}
-	return nil
-}
-
-// classify turns a go-oidc verification error into an *IDTokenError.
-func (v *idTokenVerifier) classify(raw string, probe *sigProbe, err error) error {
-	var expired *oidc.TokenExpiredError
-	switch {
-	case errors.As(err, &expired):
-		return idTokenError(ErrIDTokenExpired, nil, "it expired at %s (allowed clock skew %v)", expired.Expiry.UTC().Format(time.RFC3339), v.skew)
-	case !probe.reached:
-		// go-oidc could not parse the token with the allowed algorithms.
-		// Parse it again with every algorithm to tell a forbidden
-		// algorithm from garbage.
-		all := append([]jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512}, joseAlgs...)
-		if jws, perr := jose.ParseSignedCompact(raw, all); perr == nil && len(jws.Signatures) == 1 {
-			alg := jws.Signatures[0].Header.Algorithm
-			if !slices.Contains(v.algs, alg) {
-				return idTokenError(ErrIDTokenAlgorithm, nil, "alg %q is not one of %v", alg, v.algs)
-			}
-		}
-		return idTokenError(ErrIDTokenMalformed, nil, "not a compact JWS signed with an allowed algorithm")
-	case errors.Is(probe.err, errMalformedJWS):
-		return idTokenError(ErrIDTokenMalformed, probe.err, "%v", probe.err)
-	case probe.err != nil:
-		return idTokenError(ErrIDTokenSignature, probe.err, "%v", probe.err)
-	}
-	// The signature verified; a claim check failed.
-	var c struct {
-		Audience json.RawMessage `json:"aud"`
-	}
-	if json.Unmarshal(probe.payload, &c) != nil {
-		return idTokenError(ErrIDTokenMalformed, err, "claims are not valid JSON")
-	}
-	var one string
-	var many []string
-	if json.Unmarshal(c.Audience, &one) == nil {
-		many = []string{one}
-	} else if json.Unmarshal(c.Audience, &many) != nil {
-		return idTokenError(ErrIDTokenAudience, nil, "aud is neither a string nor a list of strings")
-	}
-	if !slices.Contains(many, v.clientID) {
-		return idTokenError(ErrIDTokenAudience, nil, "aud %q does not include this client", many)
-	}
-	if claims, derr := decodeClaims(probe.payload); derr == nil {
-		if nbf, ok := numericDate(claims["nbf"]); ok && nbf.After(v.now().Add(v.skew)) {
-			return idTokenError(ErrIDTokenNotYetValid, nil, "nbf is %s", nbf.UTC().Format(time.RFC3339))
-		}
-	}
-	return idTokenError(ErrIDTokenMalformed, err, "%v", err)
-}
-
-// numericDate reads a JWT NumericDate claim decoded as json.Number.
-func numericDate(v any) (time.Time, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, false
-	}
-	f, err := n.Float64()
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(int64(f), 0), true
 }

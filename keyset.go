@@ -22,8 +22,9 @@ import (
 // Key set caching bounds.
 const (
 	// keyRefetchCooldown is the least time between two fetches of the
-	// provider's keys: a token with an unknown kid refetches at most once
-	// per cooldown, however many such tokens arrive.
+	// provider's keys that untrusted tokens with an unknown kid cause: at
+	// most one per cooldown, however many such tokens arrive. (ID tokens
+	// from the token endpoint are not held to it; see keySet.)
 	keyRefetchCooldown = time.Minute
 	// keyCacheDefault is how long keys are used without a refetch when the
 	// provider sends no Cache-Control max-age; keyCacheMin and keyCacheMax
@@ -50,12 +51,19 @@ var errNoKey = errors.New("no key of the provider verifies the signature")
 var errMalformedJWS = errors.New("malformed JWS")
 
 // keySet is the library's single point of access to the provider's signing
-// keys; every signature check goes through VerifySignature (an oidc.KeySet
-// that go-oidc's verifier calls). It caches the JWKS, honours Cache-Control
-// max-age within bounds, refetches on an unknown kid at most once per
-// cooldown with concurrent callers sharing one fetch, keeps the last good
-// keys when the provider is unreachable, and tries only keys whose type,
-// curve, use, alg and kid fit the token's header.
+// keys; every signature check goes through verifyJWS, which has go-jose
+// verify the signature with the keys that fit the token's header. It
+// caches the JWKS, honours Cache-Control max-age within bounds, keeps the
+// last good keys when the provider is unreachable, and tries only keys
+// whose type, curve, use, alg and kid fit the token's header.
+//
+// A token with an unknown kid may cause a refetch, concurrent callers
+// sharing one fetch. How often depends on where the token came from (see
+// fromTokenEndpoint): an ID token the token endpoint returned to the RP's
+// own request may always refetch, since only the provider can put a token
+// there; any other token (front channel, a client's token given to
+// RP.VerifyIDToken, logout tokens) shares one refetch per cooldown, so that
+// a flood of forged kids costs the provider at most one fetch a minute.
 type keySet struct {
 	url    string
 	client *http.Client
@@ -65,7 +73,7 @@ type keySet struct {
 	keys        []jose.JSONWebKey
 	expires     time.Time // when the cached keys should be refetched
 	lastAttempt time.Time // when the last fetch started
-	lastRefetch time.Time // when an unknown key last caused a fetch
+	lastRefetch time.Time // when an untrusted token's unknown key last caused a fetch
 	inflight    *keyFetch
 	lastErr     error
 }
@@ -81,69 +89,73 @@ func newKeySet(client *http.Client, jwksURL string) *keySet {
 	return &keySet{url: jwksURL, client: client, now: time.Now}
 }
 
-type sigProbe struct {
-	reached bool
-	payload []byte
-	typ     string // the JOSE header's typ
-	err     error
+// tokenEndpointKey marks a context whose ID token came from the token
+// endpoint.
+type tokenEndpointKey struct{}
+
+// fromTokenEndpoint marks ctx for verifying an ID token that the token
+// endpoint returned in answer to the RP's own request (code exchange or
+// refresh), over the RP's own connection: an unknown kid in it may always
+// refetch the keys (see keySet).
+func fromTokenEndpoint(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tokenEndpointKey{}, true)
 }
 
-// sigProbeKey carries a *sigProbe through go-oidc's verifier, so a failure
-// can be attributed to the signature rather than the claims.
-type sigProbeKey struct{}
+// isFromTokenEndpoint reports whether ctx was marked by fromTokenEndpoint.
+func isFromTokenEndpoint(ctx context.Context) bool {
+	trusted, _ := ctx.Value(tokenEndpointKey{}).(bool)
+	return trusted
+}
 
-// VerifySignature implements oidc.KeySet: it verifies the compact JWS jwt
-// with the provider's keys and returns the verified payload.
+// VerifySignature parses the compact JWS jwt and verifies it with the
+// provider's keys, as verifyJWS does, returning the verified payload.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, h, err := k.verify(ctx, jwt)
-	if p, ok := ctx.Value(sigProbeKey{}).(*sigProbe); ok {
-		p.reached, p.payload, p.err = true, payload, err
-		p.typ, _ = h.ExtraHeaders[jose.HeaderType].(string)
+	jws, err := jose.ParseSignedCompact(jwt, joseAlgs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformedJWS, err)
 	}
-	return payload, err
+	return k.verifyJWS(ctx, jws)
 }
 
-// verify returns the payload and the header of the compact JWS raw once a
-// key of the provider verifies it.
-func (k *keySet) verify(ctx context.Context, raw string) ([]byte, jose.Header, error) {
-	jws, err := jose.ParseSignedCompact(raw, joseAlgs)
-	if err != nil {
-		return nil, jose.Header{}, fmt.Errorf("%w: %w", errMalformedJWS, err)
-	}
+// verifyJWS returns the payload of jws, parsed with go-jose, once a key
+// of the provider verifies it. It fails with errMalformedJWS, whatever the
+// keys, for a JWS without exactly one signature or with critical header
+// extensions, and with errNoKey when no key verifies it.
+func (k *keySet) verifyJWS(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
 	if len(jws.Signatures) != 1 {
-		return nil, jose.Header{}, fmt.Errorf("%w: the JWS must have exactly one signature", errMalformedJWS)
+		return nil, fmt.Errorf("%w: the JWS must have exactly one signature", errMalformedJWS)
 	}
 	h := jws.Signatures[0].Header
 	// RFC 7515 section 4.1.11: a JWS with critical extensions the
 	// recipient does not understand is invalid, whatever its keys.
 	if _, ok := h.ExtraHeaders["crit"]; ok {
-		return nil, h, fmt.Errorf("%w: the header lists critical extensions (crit), which are not supported", errMalformedJWS)
+		return nil, fmt.Errorf("%w: the header lists critical extensions (crit), which are not supported", errMalformedJWS)
 	}
 	keys, due := k.cached()
 	if due {
 		keys = k.refresh(ctx)
 	}
 	if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
-		return payload, h, nil
+		return payload, nil
 	}
-	// An unknown or rotated key: look again, at most once per cooldown,
-	// unless the keys were fetched just now.
-	if !due && k.mayRefetch() {
+	// An unknown or rotated key: look again, unless the keys were
+	// fetched just now.
+	if !due && k.mayRefetch(isFromTokenEndpoint(ctx)) {
 		keys = k.refresh(ctx)
 		if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
-			return payload, h, nil
+			return payload, nil
 		}
 	}
 	k.mu.Lock()
 	lastErr := k.lastErr
 	k.mu.Unlock()
 	if len(keys) == 0 && lastErr != nil {
-		return nil, h, fmt.Errorf("%w: fetching %s failed: %v", errNoKey, k.url, lastErr)
+		return nil, fmt.Errorf("%w: fetching %s failed: %v", errNoKey, k.url, lastErr)
 	}
 	if h.KeyID != "" {
-		return nil, h, fmt.Errorf("%w (kid %q, alg %s)", errNoKey, h.KeyID, h.Algorithm)
+		return nil, fmt.Errorf("%w (kid %q, alg %s)", errNoKey, h.KeyID, h.Algorithm)
 	}
-	return nil, h, fmt.Errorf("%w (no kid, alg %s)", errNoKey, h.Algorithm)
+	return nil, fmt.Errorf("%w (no kid, alg %s)", errNoKey, h.Algorithm)
 }
 
 // cached returns the cached keys and whether they are due for a refetch.
@@ -156,14 +168,16 @@ func (k *keySet) cached() ([]jose.JSONWebKey, bool) {
 	return k.keys, due
 }
 
-// mayRefetch reports whether an unknown key may cause a fetch now: when no
-// unknown key did within the cooldown (or one is running, to share it).
-// Fetches for the cache's expiry do not count, so a key rotated just after
+// mayRefetch reports whether an unknown key may cause a fetch now: always
+// for a token from the token endpoint (trusted), else when no untrusted
+// token's unknown key did within the cooldown; and whenever a fetch is
+// running, to share it. Fetches for the cache's expiry and for trusted
+// tokens do not use up the untrusted budget, so a key rotated just after
 // such a fetch is still found.
-func (k *keySet) mayRefetch() bool {
+func (k *keySet) mayRefetch(trusted bool) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.inflight != nil {
+	if k.inflight != nil || trusted {
 		return true
 	}
 	now := k.now()

@@ -22,7 +22,7 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	if rawID == "" {
 		return tok, nil, nil
 	}
-	id, err := r.ids.verifyRefreshed(ctx, rawID, original, began)
+	id, err := r.ids.verifyRefreshed(fromTokenEndpoint(ctx), rawID, original, began)
 	if err != nil {
 		return nil, nil, err
 	}

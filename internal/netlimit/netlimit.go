@@ -4,6 +4,7 @@
 package netlimit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,46 +20,69 @@ var ErrTooLarge = errors.New("response body too large")
 // response body longer than maxBody bytes with ErrTooLarge, and gives up on a
 // request after timeout unless base has a shorter timeout of its own. Redirect
 // and cookie behaviour are taken from base.
+//
+// The time limit is a deadline on each request's context, set when the
+// request is sent and ended when its body is read to the end or closed; a
+// redirected request keeps the deadline of the request that started the
+// chain, so the limit covers the whole exchange as http.Client.Timeout
+// does. Unlike http.Client.Timeout on a wrapping transport, this costs no
+// goroutine per request. Errors from a request that ran out of time match
+// context.DeadlineExceeded.
 func Client(base *http.Client, maxBody int64, timeout time.Duration) *http.Client {
-	c := &http.Client{Timeout: timeout}
+	c := &http.Client{}
 	var rt http.RoundTripper
 	if base != nil {
 		rt = base.Transport
 		c.CheckRedirect = base.CheckRedirect
 		c.Jar = base.Jar
 		if base.Timeout > 0 && base.Timeout < timeout {
-			c.Timeout = base.Timeout
+			timeout = base.Timeout
 		}
 	}
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.Transport = &transport{base: rt, max: maxBody}
+	c.Transport = &transport{base: rt, max: maxBody, timeout: timeout}
 	return c
 }
 
 type transport struct {
-	base http.RoundTripper
-	max  int64
+	base    http.RoundTripper
+	max     int64
+	timeout time.Duration
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
+	deadline := time.Now().Add(t.timeout)
+	// A redirect: the previous hop's request is the one this transport
+	// sent, with the chain's deadline.
+	if prev := req.Response; prev != nil && prev.Request != nil {
+		if d, ok := prev.Request.Context().Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+	}
+	ctx, cancel := context.WithDeadline(req.Context(), deadline)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	if resp.ContentLength > t.max {
 		resp.Body.Close()
+		cancel()
 		return nil, fmt.Errorf("%s %s: %w (Content-Length %d, limit %d bytes)", req.Method, req.URL.Redacted(), ErrTooLarge, resp.ContentLength, t.max)
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.max, url: req.URL.Redacted()}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.max, url: req.URL.Redacted(), cancel: cancel}
 	return resp, nil
 }
 
+// limitedBody fails reads past the size limit and ends the request's
+// deadline once the body is read to the end or closed.
 type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-	url  string
+	rc     io.ReadCloser
+	left   int64
+	url    string
+	cancel context.CancelFunc
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -75,7 +99,14 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return n, fmt.Errorf("%s: %w", b.url, ErrTooLarge)
 	}
+	if err == io.EOF {
+		b.cancel()
+	}
 	return n, err
 }
 
-func (b *limitedBody) Close() error { return b.rc.Close() }
+func (b *limitedBody) Close() error {
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}
