@@ -35,6 +35,8 @@ type RP struct {
 	used          *replay.Cache
 	redirect      *url.URL
 	cookiePrefix  string
+	txBind        []byte // txBinding of this RP, for the transactions' associated data
+	txPfx         string // txPrefixFor of this RP
 	secureCookies bool
 	now           func() time.Time
 	log           *slog.Logger
@@ -104,6 +106,8 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.md = *md
+	r.txBind = txBinding(md.Issuer, cfg.ClientID, cfg.RedirectURL)
+	r.txPfx = txPrefixFor(r.cookiePrefix, r.txBind)
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
 		return nil, &ConfigError{Problems: ps}
 	}

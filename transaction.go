@@ -35,20 +35,24 @@ const maxStateLen = 512
 // issuer, the client ID and the redirect URL. Two RPs differing in any of
 // them never read each other's transactions, even when they share
 // CookieSecrets, as the instances of one deployment must.
-func (r *RP) txBinding() []byte {
-	b, _ := json.Marshal([]string{r.md.Issuer, r.cfg.ClientID, r.cfg.RedirectURL}) // strings cannot fail
+func txBinding(issuer, clientID, redirectURL string) []byte {
+	b, _ := json.Marshal([]string{issuer, clientID, redirectURL}) // strings cannot fail
 	return b
 }
 
-// txPrefix starts the name of every login transaction cookie of this RP:
-// "rp_tx_", 8 characters of a hash of txBinding, and "_". Eviction and
-// MaxLoginsInProgress look only at cookies with this prefix, so the logins
-// of other RPs of the same site (other providers, or other redirect URLs)
-// are left alone.
-func (r *RP) txPrefix() string {
-	sum := sha256.Sum256(r.txBinding())
-	return r.cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:6]) + "_"
+// txPrefixFor starts the name of every login transaction cookie of an RP
+// with binding: "rp_tx_", 8 characters of a hash of the binding, and "_".
+// Eviction and MaxLoginsInProgress look only at cookies with this prefix,
+// so the logins of other RPs of the same site (other providers, or other
+// redirect URLs) are left alone.
+func txPrefixFor(cookiePrefix string, binding []byte) string {
+	sum := sha256.Sum256(binding)
+	return cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:6]) + "_"
 }
+
+// txPrefix is this RP's transaction cookie prefix (see txPrefixFor), made
+// once by New.
+func (r *RP) txPrefix() string { return r.txPfx }
 
 // txCookieName names the cookie of the login whose state is state. Each
 // login has its own cookie, so logins in several tabs do not disturb each
@@ -63,7 +67,8 @@ func (r *RP) txCookieName(state string) string {
 // RPs from seeing each other's cookies; the binding itself rests on this,
 // so a transaction of another RP does not open here, whatever its name.
 func (r *RP) txAAD(name string) []byte {
-	return append(append([]byte(name), 0), r.txBinding()...)
+	aad := make([]byte, 0, len(name)+1+len(r.txBind))
+	return append(append(append(aad, name...), 0), r.txBind...)
 }
 
 // sealTx and openTx seal and open the value of the transaction cookie name.
