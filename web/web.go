@@ -170,7 +170,7 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now}
+	w := &Site{cfg: cfg, providers: make(map[string]*Provider), ended: newEndedSessions(), secure: true, log: cfg.Logger, now: cfg.Now}
 	paths := map[string]string{}
 	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
 		if !routePath(f.path) {

@@ -96,6 +96,16 @@ func (c *Cache) Use(key string, now, expiry time.Time) (reused bool) {
 	return false
 }
 
+// Seen reports whether key was recorded by Use and has not expired at now,
+// without recording anything.
+func (c *Cache) Seen(key string, now time.Time) bool {
+	s := &c.shards[maphash.String(c.seed, key)&c.mask]
+	s.mu.Lock()
+	exp, ok := s.seen[key]
+	s.mu.Unlock()
+	return ok && stamp(now) < exp
+}
+
 // add records key until expiry, first forgetting a few keys expired at now
 // from the old end of the ring and, when the shard is full, its oldest key.
 func (s *shard) add(key string, expiry, now int64) {

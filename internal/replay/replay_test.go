@@ -38,21 +38,6 @@ func TestBounded(t *testing.T) {
 	}
 }
 
-// has reports whether c remembers key as unexpired at now, without
-// recording anything.
-func (c *Cache) has(key string, now time.Time) bool {
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		exp, ok := s.seen[key]
-		s.mu.Unlock()
-		if ok && stamp(now) < exp {
-			return true
-		}
-	}
-	return false
-}
-
 func TestExpiryIsExact(t *testing.T) {
 	c := New(100)
 	now := time.Unix(1000, 0)
@@ -96,7 +81,7 @@ func TestFullDropsOldestFirst(t *testing.T) {
 		t.Fatalf("cache holds %d keys; want 8", n)
 	}
 	for i := range 20 {
-		if got, want := c.has(fmt.Sprint(i), now), i >= 12; got != want {
+		if got, want := c.Seen(fmt.Sprint(i), now), i >= 12; got != want {
 			t.Errorf("key %d remembered: %v, want %v", i, got, want)
 		}
 	}
@@ -118,7 +103,7 @@ func TestShardedFullKeepsNewest(t *testing.T) {
 	// 64 shards of 15, the oldest 2000 are followed by 3000 newer ones:
 	// with a random seed, either check fails with a probability below 1e-8.
 	for i := range 5000 {
-		switch has := c.has(fmt.Sprint(i), now); {
+		switch has := c.Seen(fmt.Sprint(i), now); {
 		case i >= 4900 && !has:
 			t.Errorf("key %d, among the newest, was forgotten", i)
 		case i < 2000 && has:
@@ -137,7 +122,7 @@ func TestExpiredForgottenBeforeLive(t *testing.T) {
 	later := now.Add(time.Minute)
 	c.Use("e", later, later.Add(time.Hour))
 	for _, k := range []string{"c", "d", "e"} {
-		if !c.has(k, later) {
+		if !c.Seen(k, later) {
 			t.Errorf("live key %s was forgotten while expired ones could go", k)
 		}
 	}
@@ -185,7 +170,7 @@ func TestFullUseIsConstantWork(t *testing.T) {
 		if steps > expiredPerUse+1 || s.n > s.limit || s.n < n-expiredPerUse {
 			t.Fatalf("Use %d moved the ring's old end %d steps (n %d -> %d)", i, steps, n, s.n)
 		}
-		if !c.has(fmt.Sprint("new", i), later) {
+		if !c.Seen(fmt.Sprint("new", i), later) {
 			t.Fatalf("key new%d not recorded", i)
 		}
 	}
@@ -236,8 +221,27 @@ func TestTinyCapacity(t *testing.T) {
 		now := time.Unix(1000, 0)
 		c.Use("a", now, now.Add(time.Hour))
 		c.Use("b", now, now.Add(time.Hour))
-		if n := c.len(); n != 1 || !c.has("b", now) {
-			t.Errorf("New(%d) holds %d keys, b remembered %v; want just b", size, n, c.has("b", now))
+		if n := c.len(); n != 1 || !c.Seen("b", now) {
+			t.Errorf("New(%d) holds %d keys, b remembered %v; want just b", size, n, c.Seen("b", now))
 		}
+	}
+}
+
+// TestSeenRecordsNothing: Seen tells a used, unexpired key from others and
+// records nothing, so a key only looked at is not taken as used.
+func TestSeenRecordsNothing(t *testing.T) {
+	c := New(10)
+	now := time.Unix(1000, 0)
+	if c.Seen("k", now) {
+		t.Fatal("Seen before Use")
+	}
+	if c.Use("k", now, now.Add(time.Minute)) {
+		t.Fatal("first Use reported a reuse")
+	}
+	if !c.Seen("k", now) || c.Seen("k", now.Add(time.Minute)) {
+		t.Fatal("Seen does not follow the key's expiry")
+	}
+	if c.Seen("other", now) || c.Use("other", now, now.Add(time.Minute)) {
+		t.Fatal("Seen recorded a key it only looked at")
 	}
 }
