@@ -1,12 +1,10 @@
 package session
 
 import (
-	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
-	"io"
-	"sync"
+
+	"github.com/oidcrp/rp/internal/deflate"
 )
 
 // The plaintext of every sealed value starts with one of these flags, so a
@@ -47,7 +45,7 @@ type envelope struct {
 
 // encodeEnvelope returns the plaintext of e, compressed when compress is
 // set and that makes it shorter. With compress set, it fails with
-// ErrTooLarge when the body exceeds maxBody, the most inflate accepts.
+// ErrTooLarge when the body exceeds maxBody, the most decodeEnvelope inflates.
 func encodeEnvelope(e envelope, compress bool) ([]byte, error) {
 	body := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(e.id)+len(e.data))
 	body = append(body, flagRaw)
@@ -61,7 +59,7 @@ func encodeEnvelope(e envelope, compress bool) ([]byte, error) {
 	if len(body)-1 > maxBody {
 		return nil, ErrTooLarge
 	}
-	if z := deflate(body[1:]); len(z) < len(body) {
+	if z := deflate.Append([]byte{flagDeflate}, body[1:]); len(z) < len(body) {
 		return z, nil
 	}
 	return body, nil
@@ -79,7 +77,7 @@ func decodeEnvelope(plain []byte) (envelope, error) {
 	case flagRaw:
 	case flagDeflate:
 		var err error
-		if body, err = inflate(body); err != nil {
+		if body, err = deflate.Inflate(body, maxBody); err != nil {
 			return e, errMalformed
 		}
 	default:
@@ -128,60 +126,4 @@ func readVarint(b []byte) (v int64, rest []byte, ok bool) {
 		return 0, nil, false
 	}
 	return v, b[n:], true
-}
-
-// inflater is a reusable decompressor with its input reader.
-type inflater struct {
-	src bytes.Reader
-	r   io.ReadCloser // made by flate.NewReader, so also a flate.Resetter
-}
-
-var (
-	deflaters = sync.Pool{New: func() any {
-		// NewWriter fails only for an invalid level.
-		w, _ := flate.NewWriter(io.Discard, flate.DefaultCompression)
-		return w
-	}}
-	inflaters = sync.Pool{New: func() any {
-		f := new(inflater)
-		f.r = flate.NewReader(&f.src)
-		return f
-	}}
-)
-
-// deflate returns flagDeflate followed by body compressed.
-func deflate(body []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(body)/2 + 64)
-	buf.WriteByte(flagDeflate)
-	w := deflaters.Get().(*flate.Writer)
-	w.Reset(&buf)
-	// Writes to a bytes.Buffer cannot fail.
-	_, _ = w.Write(body)
-	_ = w.Close()
-	w.Reset(io.Discard)
-	deflaters.Put(w)
-	return buf.Bytes()
-}
-
-// inflate decompresses z, failing on a corrupt or truncated stream or on
-// an output longer than maxBody.
-func inflate(z []byte) ([]byte, error) {
-	f := inflaters.Get().(*inflater)
-	defer func() {
-		f.src.Reset(nil) // do not keep z alive in the pool
-		inflaters.Put(f)
-	}()
-	f.src.Reset(z)
-	if err := f.r.(flate.Resetter).Reset(&f.src, nil); err != nil {
-		return nil, err
-	}
-	out := bytes.NewBuffer(make([]byte, 0, min(3*len(z)+bytes.MinRead, maxBody+1)))
-	if _, err := out.ReadFrom(io.LimitReader(f.r, maxBody+1)); err != nil {
-		return nil, err
-	}
-	if out.Len() > maxBody {
-		return nil, errMalformed
-	}
-	return out.Bytes(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/deflate"
 )
 
 // sessionData is what a session holds.
@@ -79,8 +80,9 @@ func (d *sessionData) encode() ([]byte, error) {
 	cold = appendString(cold, string(d.Claims))
 	cold = appendIDToken(cold, d.IDToken)
 	if len(cold) >= coldCompressMin && len(cold) <= maxColdBody {
-		if z := deflate(cold); len(z) < len(cold) {
-			return append(append(buf, coldDeflate), z...), nil
+		head := len(buf) + 1
+		if z := deflate.Append(append(buf, coldDeflate), cold); len(z)-head < len(cold) {
+			return z, nil
 		}
 	}
 	return append(append(buf, coldRaw), cold...), nil
@@ -133,7 +135,7 @@ func (d *sessionData) decodeCold(cold []byte) error {
 	case coldRaw:
 	case coldDeflate:
 		var err error
-		if body, err = inflate(body); err != nil {
+		if body, err = deflate.Inflate(body, maxColdBody); err != nil {
 			return errSessionFormat
 		}
 	default:
