@@ -1,26 +1,22 @@
 package rp
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 
+	"github.com/oidcrp/rp/internal/testlog"
 	"github.com/oidcrp/rp/rptest"
 )
 
 // TestRPCallbackLogsOnce: RP.Callback, used without Web, logs one line per
 // sign-in or refusal.
 func TestRPCallbackLogsOnce(t *testing.T) {
-	var logs logBuffer
-	h := newHarness(t, rptest.Config{}, func(c *Config) { c.Logger = logs.logger() })
+	var logs testlog.Buffer
+	h := newHarness(t, rptest.Config{}, func(c *Config) { c.Logger = logs.Logger() })
 	if _, err := h.login(); err != nil {
 		t.Fatal(err)
 	}
-	line := logs.only(t, evSignIn)
+	line := logs.Only(t, evSignIn)
 	if line["level"] != "INFO" || line["iss"] != h.op.Issuer() || line["sub"] != "alice-sub" {
 		t.Fatalf("sign-in line %v", line)
 	}
@@ -29,7 +25,7 @@ func TestRPCallbackLogsOnce(t *testing.T) {
 	if !errors.Is(err, ErrIDTokenSignature) {
 		t.Fatalf("a bad signature: %v; want ErrIDTokenSignature", err)
 	}
-	line = logs.only(t, evSignInRefused)
+	line = logs.Only(t, evSignInRefused)
 	if line["level"] != "WARN" || line["error_kind"] != "id_token_signature" {
 		t.Fatalf("refusal line %v", line)
 	}
@@ -83,44 +79,4 @@ func TestSuspicious(t *testing.T) {
 			t.Errorf("Suspicious(%v) = true", err)
 		}
 	}
-}
-
-// logBuffer collects JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// logger returns a logger writing JSON lines of every level to b.
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// only returns the one line with message msg, failing t unless there is
-// exactly one.
-func (b *logBuffer) only(t testing.TB, msg string) map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	text := b.buf.String()
-	b.mu.Unlock()
-	var found []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
-		var m map[string]any
-		if l == "" || json.Unmarshal([]byte(l), &m) != nil {
-			continue
-		}
-		if m["msg"] == msg {
-			found = append(found, m)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%d log lines %q; want exactly one. Log:\n%s", len(found), msg, text)
-	}
-	return found[0]
 }

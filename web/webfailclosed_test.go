@@ -9,6 +9,7 @@ import (
 
 	"github.com/oidcrp/rp"
 
+	"github.com/oidcrp/rp/internal/testlog"
 	"github.com/oidcrp/rp/session"
 )
 
@@ -28,11 +29,11 @@ func TestWebLogoutWithFailingStoreFailsClosed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newBrokenStore()
-			var logs logBuffer
+			var logs testlog.Buffer
 			var handled error
 			a := newWebApp(t, oneProvider, func(c *Config) {
 				c.SessionStore = store
-				c.Logger = logs.logger()
+				c.Logger = logs.Logger()
 				c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, status int, err error) {
 					handled = err
 					http.Error(w, ErrorMessage(err), status)
@@ -59,7 +60,7 @@ func TestWebLogoutWithFailingStoreFailsClosed(t *testing.T) {
 			if resp.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control %q", resp.Header.Get("Cache-Control"))
 			}
-			line := logs.only(t, evLogoutFailed)
+			line := logs.Only(t, evLogoutFailed)
 			if line["level"] != "ERROR" || line["error_kind"] != "logout_incomplete" || line["ref"] != rp.ErrorRef(handled) || rp.ErrorRef(handled) == "" {
 				t.Fatalf("log line %v; want ERROR with error_kind logout_incomplete and the ref given to the ErrorHandler", line)
 			}
@@ -114,10 +115,10 @@ func (a *webApp) statusWith(cookies []*http.Cookie) int {
 // Error instead of passing for "no session".
 func TestWebRequireWithFailingStore(t *testing.T) {
 	store := newBrokenStore()
-	var logs logBuffer
+	var logs testlog.Buffer
 	a := newWebApp(t, oneProvider, func(c *Config) {
 		c.SessionStore = store
-		c.Logger = logs.logger()
+		c.Logger = logs.Logger()
 	})
 	a.login("mock", "", "/me")
 	cookies := a.requestWithCookies().Cookies()
@@ -128,7 +129,7 @@ func TestWebRequireWithFailingStore(t *testing.T) {
 	if status := a.statusWith(cookies); status != http.StatusUnauthorized {
 		t.Fatalf("signed-in request with the store down: %d; want 401", status)
 	}
-	line := logs.only(t, "rp: session store failed; request treated as not signed in")
+	line := logs.Only(t, "rp: session store failed; request treated as not signed in")
 	if line["level"] != "ERROR" || line["error_kind"] != "session_store" {
 		t.Fatalf("log line %v; want ERROR with error_kind session_store", line)
 	}

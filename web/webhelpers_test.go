@@ -1,10 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -78,62 +75,6 @@ func (s *brokenStore) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return s.MemoryStore.Delete(ctx, id)
-}
-
-// logBuffer collects JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// logger returns a logger writing JSON lines of every level to b.
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// lines returns the decoded log lines.
-func (b *logBuffer) lines(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// only returns the one line with message msg, failing t unless there is
-// exactly one.
-func (b *logBuffer) only(t testing.TB, msg string) map[string]any {
-	t.Helper()
-	var found []map[string]any
-	for _, l := range b.lines(t) {
-		if l["msg"] == msg {
-			found = append(found, l)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%d log lines %q; want exactly one. Log:\n%s", len(found), msg, b.String())
-	}
-	return found[0]
 }
 
 // sessionCookie returns the cookie named name that resp sets, or nil.

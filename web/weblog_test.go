@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/testlog"
 	"github.com/oidcrp/rp/rptest"
 )
 
 // TestWebLogsEachEventOnce: a sign-in, a refresh and a logout are one Info
 // line each, with provider, iss and sub, and no token, code or secret.
 func TestWebLogsEachEventOnce(t *testing.T) {
-	var logs logBuffer
-	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.logger(); c.IdleTimeout = 4 * time.Hour })
+	var logs testlog.Buffer
+	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.Logger(); c.IdleTimeout = 4 * time.Hour })
 	op := a.ops["mock"]
 
 	// Walk the sign-in by hand to see the code.
@@ -40,12 +41,12 @@ func TestWebLogsEachEventOnce(t *testing.T) {
 	}
 
 	for _, msg := range []string{evSignIn, evRefresh, evLogout} {
-		line := logs.only(t, msg)
+		line := logs.Only(t, msg)
 		if line["level"] != "INFO" || line["provider"] != "mock" || line["iss"] != op.Issuer() || line["sub"] != "alice-sub" {
 			t.Errorf("%s: %v; want INFO with provider, iss and sub", msg, line)
 		}
 	}
-	if n := len(logs.lines(t)); n != 3 {
+	if n := len(logs.Lines(t)); n != 3 {
 		t.Errorf("%d log lines; want 3:\n%s", n, logs.String())
 	}
 	text := logs.String()
@@ -78,15 +79,15 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 		{"access denied", rptest.Faults{AuthorizeError: "access_denied"}, "INFO", "authorization_error", http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logBuffer
-			var rpLogs logBuffer
-			a := newWebAppRP(t, oneProvider, func(c *rp.Config) { c.Logger = rpLogs.logger() }, func(c *Config) { c.Logger = logs.logger() })
+			var logs testlog.Buffer
+			var rpLogs testlog.Buffer
+			a := newWebAppRP(t, oneProvider, func(c *rp.Config) { c.Logger = rpLogs.Logger() }, func(c *Config) { c.Logger = logs.Logger() })
 			a.ops["mock"].SetFaults(tc.faults)
 			status, _, body := a.login("mock", "", "/me")
 			if status != tc.status {
 				t.Fatalf("status %d; want %d", status, tc.status)
 			}
-			line := logs.only(t, evSignInRefused)
+			line := logs.Only(t, evSignInRefused)
 			m := refOnPage.FindStringSubmatch(body)
 			if m == nil {
 				t.Fatalf("no reference on the error page: %s", body)
@@ -94,7 +95,7 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 			if line["level"] != tc.level || line["error_kind"] != tc.kind || line["provider"] != "mock" || line["ref"] != m[1] {
 				t.Fatalf("log line %v; want %s, error_kind %s, provider mock, ref %s", line, tc.level, tc.kind, m[1])
 			}
-			if n := len(logs.lines(t)); n != 1 {
+			if n := len(logs.Lines(t)); n != 1 {
 				t.Errorf("%d Site log lines; want 1:\n%s", n, logs.String())
 			}
 			if strings.Contains(rpLogs.String(), evSignInRefused) {
@@ -107,8 +108,8 @@ func TestWebRefusedSignInLoggedOnceWithRef(t *testing.T) {
 // TestWebStateReuseLoggedAsWarning: replaying a used callback is one Warn
 // line.
 func TestWebStateReuseLoggedAsWarning(t *testing.T) {
-	var logs logBuffer
-	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.logger() })
+	var logs testlog.Buffer
+	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.Logger() })
 	resp := a.raw("GET", "/login/mock?return_to=/me", nil)
 	tx := resp.Cookies()
 	resp = a.raw("GET", resp.Header.Get("Location"), nil)
@@ -120,7 +121,7 @@ func TestWebStateReuseLoggedAsWarning(t *testing.T) {
 	}
 	resp = a.raw("GET", cb, nil)
 	errorKind := ""
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] == evSignInRefused {
 			errorKind, _ = l["error_kind"].(string)
 			if l["level"] != "WARN" {
