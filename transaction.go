@@ -50,16 +50,12 @@ func txPrefixFor(cookiePrefix string, binding []byte) string {
 	return cookiePrefix + "rp_tx_" + base64.RawURLEncoding.EncodeToString(sum[:6]) + "_"
 }
 
-// txPrefix is this RP's transaction cookie prefix (see txPrefixFor), made
-// once by New.
-func (r *RP) txPrefix() string { return r.txPfx }
-
 // txCookieName names the cookie of the login whose state is state. Each
 // login has its own cookie, so logins in several tabs do not disturb each
 // other. The name is derived from hashes so it is short and cookie-safe.
 func (r *RP) txCookieName(state string) string {
 	sum := sha256.Sum256([]byte(state))
-	return r.txPrefix() + base64.RawURLEncoding.EncodeToString(sum[:12])
+	return r.txPfx + base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // txAAD is the associated data a transaction cookie is sealed with: its
@@ -109,7 +105,7 @@ func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
 // evictTransactions deletes the oldest of this RP's login transaction
 // cookies req carries so that, with the one about to be set, at most
 // MaxLoginsInProgress remain. This RP's cookies that do not open are
-// deleted too. Cookies of other RPs (see txPrefix) are never touched.
+// deleted too. Cookies of other RPs (see txPrefixFor) are never touched.
 func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 	if req == nil {
 		return
@@ -119,7 +115,7 @@ func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 		expiry int64
 	}
 	var live []entry
-	prefix := r.txPrefix()
+	prefix := r.txPfx
 	for _, c := range req.Cookies() {
 		if !strings.HasPrefix(c.Name, prefix) {
 			continue
