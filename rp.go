@@ -37,6 +37,7 @@ type RP struct {
 	cookiePrefix  string
 	txBind        []byte // txBinding of this RP, for the transactions' associated data
 	txPfx         string // txPrefixFor of this RP
+	msNameClaims  bool   // Config.MicrosoftNameClaims decided for this issuer
 	secureCookies bool
 	now           func() time.Time
 	log           *slog.Logger
@@ -108,6 +109,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	r.md = *md
 	r.txBind = txBinding(md.Issuer, cfg.ClientID, cfg.RedirectURL)
 	r.txPfx = txPrefixFor(r.cookiePrefix, r.txBind)
+	r.msNameClaims = microsoftNameClaims(cfg.MicrosoftNameClaims, md.Issuer)
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
 		return nil, &ConfigError{Problems: ps}
 	}

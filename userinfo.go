@@ -86,7 +86,7 @@ func (r *RP) identityMapping() *Identity {
 	return &Identity{
 		UsernameClaim:       r.cfg.UsernameClaim,
 		EmailClaim:          r.cfg.EmailClaim,
-		MicrosoftNameClaims: microsoftNameClaims(r.cfg.MicrosoftNameClaims, r.md.Issuer),
+		MicrosoftNameClaims: r.msNameClaims,
 	}
 }
 
