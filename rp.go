@@ -35,9 +35,10 @@ type RP struct {
 	used          *replay.Cache
 	redirect      *url.URL
 	cookiePrefix  string
-	txBind        []byte // txBinding of this RP, for the transactions' associated data
-	txPfx         string // txPrefixFor of this RP
-	msNameClaims  bool   // Config.MicrosoftNameClaims decided for this issuer
+	txBind        []byte   // txBinding of this RP, for the transactions' associated data
+	txPfx         string   // txPrefixFor of this RP
+	msNameClaims  bool     // Config.MicrosoftNameClaims decided for this issuer
+	readClaims    []string // the claims a login reads (see needUserInfo)
 	secureCookies bool
 	now           func() time.Time
 	log           *slog.Logger
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	r.txBind = txBinding(md.Issuer, cfg.ClientID, cfg.RedirectURL)
 	r.txPfx = txPrefixFor(r.cookiePrefix, r.txBind)
 	r.msNameClaims = microsoftNameClaims(cfg.MicrosoftNameClaims, md.Issuer)
+	r.readClaims = r.readClaimNames()
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
 		return nil, &ConfigError{Problems: ps}
 	}

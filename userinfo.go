@@ -74,8 +74,9 @@ func userInfoModeError(got string) error {
 // the claims Match reads from an Identity with the mapping of id (its
 // UsernameClaim, EmailClaim and MicrosoftNameClaims; id.Claims is nil),
 // besides UsernameClaim and EmailClaim themselves. Under UserInfoAuto a
-// login calls userinfo when one of them is missing from the ID token.
-// *Matcher implements it.
+// login calls userinfo when one of them is missing from the ID token. New
+// asks once, so the list must not change afterwards. *Matcher implements
+// it.
 type ClaimReader interface {
 	ClaimNames(id *Identity) []string
 }
@@ -111,19 +112,22 @@ func (r *RP) needUserInfo(idClaims map[string]any) bool {
 			return true
 		}
 	}
-	names := []string{r.cfg.UsernameClaim, r.cfg.EmailClaim}
-	if cr, ok := r.cfg.Matcher.(ClaimReader); ok {
-		names = append(names, cr.ClaimNames(r.identityMapping())...)
-	}
-	for _, name := range names {
-		if name == "" {
-			continue
-		}
+	for _, name := range r.readClaims {
 		if _, ok := idClaims[name]; !ok {
 			return true
 		}
 	}
 	return false
+}
+
+// readClaimNames lists the claims a login of r reads, for needUserInfo:
+// UsernameClaim, EmailClaim and what the Matcher reports (ClaimReader).
+func (r *RP) readClaimNames() []string {
+	names := []string{r.cfg.UsernameClaim, r.cfg.EmailClaim}
+	if cr, ok := r.cfg.Matcher.(ClaimReader); ok {
+		names = append(names, cr.ClaimNames(r.identityMapping())...)
+	}
+	return slices.DeleteFunc(names, func(n string) bool { return n == "" })
 }
 
 // userInfo fetches the userinfo claims with the access token and checks
