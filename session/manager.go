@@ -123,6 +123,10 @@ func (m *Manager) storeAAD(id string) []byte {
 // calls). A session of another ID that r's cookie referred to is deleted
 // from the Store, since this browser can no longer reach it.
 //
+// A new session with an Index is filed under its keys (Store.Index) before
+// it is first stored; Save fails, storing nothing, when that fails or when
+// Index exceeds its limits.
+//
 // Save also fails, with ErrExpired, when the absolute timeout of s has
 // passed, and for a nil s or an ID not made by Manager.New. When Save fails
 // it writes nothing and leaves s unchanged. Call Save before writing the
@@ -169,6 +173,14 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 			}
 		}
 		expiry := created.Add(m.absolute)
+		if !s.stored && len(s.Index) > 0 {
+			if err := checkIndex(s.Index); err != nil {
+				return err
+			}
+			if err := m.store.Index(ctx, s.ID, s.Index, expiry); err != nil {
+				return storeError("indexing in", err)
+			}
+		}
 		if idleEnd := now.Add(m.idle); idleEnd.Before(expiry) {
 			expiry = idleEnd
 		}
@@ -251,4 +263,20 @@ func (m *Manager) referencedID(r *http.Request) (string, bool) {
 	}
 	id, _, err := decodeRef(plain)
 	return id, err == nil
+}
+
+// errBadIndex reports a Session.Index that Save refuses.
+var errBadIndex = errors.New("session: Session.Index has more than 8 keys, or an empty key or one longer than MaxIndexKey")
+
+// checkIndex checks the size limits of a Session.Index.
+func checkIndex(keys []string) error {
+	if len(keys) > 8 {
+		return errBadIndex
+	}
+	for _, k := range keys {
+		if k == "" || len(k) > MaxIndexKey {
+			return errBadIndex
+		}
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ type MemoryStore struct {
 
 	mu        sync.Mutex
 	entries   map[string]memEntry
+	index     map[string]map[string]time.Time // key -> id -> expiry
 	lastSweep time.Time
 }
 
@@ -82,6 +83,16 @@ func (s *MemoryStore) Set(_ context.Context, id string, data []byte, expiry time
 				delete(s.entries, k)
 			}
 		}
+		for k, ids := range s.index {
+			for id, exp := range ids {
+				if !now.Before(exp) {
+					delete(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				delete(s.index, k)
+			}
+		}
 		s.lastSweep = now
 	}
 	if !now.Before(expiry) {
@@ -98,6 +109,50 @@ func (s *MemoryStore) Delete(_ context.Context, id string) error {
 	defer s.mu.Unlock()
 	delete(s.entries, id)
 	return nil
+}
+
+// Index files id under each of keys until expiry. Entries past their
+// expiry are dropped by DeleteIndexed and by the sweep of Set. It never
+// fails.
+func (s *MemoryStore) Index(_ context.Context, id string, keys []string, expiry time.Time) error {
+	if !s.clock().Before(expiry) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.index == nil {
+		s.index = make(map[string]map[string]time.Time)
+	}
+	for _, k := range keys {
+		ids := s.index[k]
+		if ids == nil {
+			ids = make(map[string]time.Time)
+			s.index[k] = ids
+		}
+		if exp, ok := ids[id]; !ok || exp.Before(expiry) {
+			ids[id] = expiry
+		}
+	}
+	return nil
+}
+
+// DeleteIndexed deletes every live session filed under key, forgets key,
+// and returns how many sessions it deleted. It never fails.
+func (s *MemoryStore) DeleteIndexed(_ context.Context, key string) (int, error) {
+	now := s.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id := range s.index[key] {
+		if e, ok := s.entries[id]; ok {
+			delete(s.entries, id)
+			if now.Before(e.expiry) {
+				n++
+			}
+		}
+	}
+	delete(s.index, key)
+	return n, nil
 }
 
 // Len returns the number of entries held, including expired ones not yet

@@ -91,6 +91,16 @@ type Session struct {
 	// session, in whole seconds; the idle timeout counts from here.
 	LastSeen time.Time
 
+	// Index, with a Store, names what the session belongs to (keys such
+	// as a user or the provider's session), so that Store.DeleteIndexed
+	// of one of them ends it with all the others filed under that key.
+	// Save files a new session under them (Store.Index) until its
+	// absolute timeout, before it first stores it. It is not kept in the
+	// session: a loaded Session has none, and setting it on a session
+	// that is already stored changes nothing. Without a Store it is
+	// ignored. At most 8 keys of MaxIndexKey bytes each.
+	Index []string
+
 	// stored is set once the session is known to be in a Store, so
 	// Save does not bring it back after it was destroyed.
 	stored bool

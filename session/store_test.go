@@ -18,6 +18,10 @@ func (f failingStore) Set(context.Context, string, []byte, time.Time) error {
 	return f.err
 }
 func (f failingStore) Delete(context.Context, string) error { return f.err }
+func (f failingStore) Index(context.Context, string, []string, time.Time) error {
+	return f.err
+}
+func (f failingStore) DeleteIndexed(context.Context, string) (int, error) { return 0, f.err }
 
 // switchStore wraps a MemoryStore whose Get can be made to fail.
 type switchStore struct {
