@@ -3,13 +3,11 @@ package redisstore
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,176 +15,137 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// newClient returns a client for the Redis at $RP_REDIS_ADDR, closed when
-// the test ends. Without RP_REDIS_ADDR the test is skipped, unless CI is
-// set: there a missing Redis must not pass silently.
-func newClient(t *testing.T) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("RP_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("RP_REDIS_ADDR is not set, and CI is: the Redis tests must run in CI")
+// TestSessionKeys: a session is one string key, prefix + "session:{ID}",
+// holding exactly the data, expiring at the expiry rounded up to the
+// millisecond; on a cluster the key is in the slot of the session ID.
+func TestSessionKeys(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend) {
+		s, client := newStore(t, b)
+		ctx := t.Context()
+		id := sessionID()
+		data := []byte("sealed\x00data\xff")
+		expiry := time.UnixMilli(time.Now().Add(90 * time.Second).UnixMilli()).Add(300 * time.Microsecond)
+		if err := s.Set(ctx, id, data, expiry); err != nil {
+			t.Fatalf("Set: %v", err)
 		}
-		t.Skip("RP_REDIS_ADDR is not set; set it to a Redis address (like 127.0.0.1:6379) to run the Redis tests")
-	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	t.Cleanup(func() { _ = client.Close() })
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("Redis at RP_REDIS_ADDR=%s does not answer: %v", addr, err)
-	}
-	return client
-}
-
-// newStore returns a Store under a random key prefix of its own, whose
-// keys are deleted when the test ends, and the client it uses.
-func newStore(t *testing.T) (*Store, *redis.Client) {
-	t.Helper()
-	client := newClient(t)
-	prefix := "rptest:" + randomHex(8) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			_ = client.Del(ctx, iter.Val()).Err()
+		key := s.prefix + "session:{" + id + "}"
+		if keys := keysOf(t, client, s.prefix); len(keys) != 1 || keys[0] != key {
+			t.Fatalf("keys after Set = %q; want only %q", keys, key)
 		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("cleaning up %s*: %v", prefix, err)
+		if raw, err := client.Get(ctx, key).Bytes(); err != nil || !bytes.Equal(raw, data) {
+			t.Fatalf("GET %s = %q, %v; want the data", key, raw, err)
+		}
+		if at, err := client.PExpireTime(ctx, key).Result(); err != nil || at != time.Duration(expiry.UnixMilli()+1)*time.Millisecond {
+			t.Fatalf("PEXPIRETIME = %v, %v; want the expiry rounded up to the millisecond, %d ms", at, err, expiry.UnixMilli()+1)
+		}
+		if ttl, err := client.PTTL(ctx, key).Result(); err != nil || ttl <= 0 || ttl > 91*time.Second {
+			t.Fatalf("PTTL = %v, %v; want in (0, 91s]", ttl, err)
+		}
+		if !b.cluster {
+			return
+		}
+		slot := keySlot(t, client, key)
+		if want := keySlot(t, client, id); slot != want {
+			t.Fatalf("the session key is in slot %d, its ID in slot %d; want the same", slot, want)
+		}
+		// Sessions spread over the slots.
+		slots := map[int64]bool{}
+		for range 16 {
+			slots[keySlot(t, client, s.sessionKey(sessionID()))] = true
+		}
+		if len(slots) < 8 {
+			t.Fatalf("16 sessions fell in %d slots; want them spread", len(slots))
 		}
 	})
-	return New(client, prefix), client
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// sessionID returns a random id of base64url characters, as session ids are.
-func sessionID() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func TestRoundTrip(t *testing.T) {
-	s, client := newStore(t)
-	ctx := t.Context()
-	id := sessionID()
-	data := []byte("sealed\x00data\xff")
-	if err := s.Set(ctx, id, data, time.Now().Add(time.Minute)); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
-	got, err := s.Get(ctx, id)
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("Get = %q, %v; want %q", got, err, data)
-	}
-	if raw, err := client.Get(ctx, s.prefix+id).Bytes(); err != nil || !bytes.Equal(raw, data) {
-		t.Fatalf("Redis key %s = %q, %v; want the data", s.prefix+id, raw, err)
-	}
-
-	// Set replaces.
-	if err := s.Set(ctx, id, []byte("v2"), time.Now().Add(time.Minute)); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
-	if got, err := s.Get(ctx, id); err != nil || string(got) != "v2" {
-		t.Fatalf("Get after a second Set = %q, %v; want v2", got, err)
-	}
-
-	// Empty data is data.
-	if err := s.Set(ctx, id, nil, time.Now().Add(time.Minute)); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
-	if got, err := s.Get(ctx, id); err != nil || len(got) != 0 {
-		t.Fatalf("Get of empty data = %q, %v", got, err)
-	}
-}
-
-func TestGetMissing(t *testing.T) {
-	s, _ := newStore(t)
-	if got, err := s.Get(t.Context(), sessionID()); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Get of an unknown id = %q, %v; want ErrNotFound", got, err)
-	}
-}
-
-func TestDelete(t *testing.T) {
-	s, client := newStore(t)
-	ctx := t.Context()
-	id := sessionID()
-	if err := s.Set(ctx, id, []byte("x"), time.Now().Add(time.Minute)); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
-	if err := s.Delete(ctx, id); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if _, err := s.Get(ctx, id); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Get after Delete = %v; want ErrNotFound", err)
-	}
-	if n, err := client.Exists(ctx, s.prefix+id).Result(); err != nil || n != 0 {
-		t.Fatalf("EXISTS after Delete = %d, %v; want 0", n, err)
-	}
-	if err := s.Delete(ctx, sessionID()); err != nil {
-		t.Fatalf("Delete of an unknown id: %v", err)
-	}
-}
-
-func TestExpiry(t *testing.T) {
-	s, client := newStore(t)
-	ctx := t.Context()
-	id := sessionID()
-	ahead := 1500 * time.Millisecond
-	if err := s.Set(ctx, id, []byte("x"), time.Now().Add(ahead)); err != nil {
-		t.Fatalf("Set: %v", err)
-	}
-	ttl, err := client.PTTL(ctx, s.prefix+id).Result()
+// keySlot returns CLUSTER KEYSLOT of key.
+func keySlot(t *testing.T, client redis.UniversalClient, key string) int64 {
+	t.Helper()
+	slot, err := client.ClusterKeySlot(t.Context(), key).Result()
 	if err != nil {
-		t.Fatalf("PTTL: %v", err)
+		t.Fatalf("CLUSTER KEYSLOT: %v", err)
 	}
-	if ttl <= 0 || ttl > ahead {
-		t.Fatalf("PTTL = %v; want in (0, %v]", ttl, ahead)
-	}
-
-	// An expiry in the past removes a stored id...
-	if err := s.Set(ctx, id, []byte("y"), time.Now().Add(-time.Second)); err != nil {
-		t.Fatalf("Set with a past expiry: %v", err)
-	}
-	if n, err := client.Exists(ctx, s.prefix+id).Result(); err != nil || n != 0 {
-		t.Fatalf("EXISTS after Set with a past expiry = %d, %v; want 0", n, err)
-	}
-	if _, err := s.Get(ctx, id); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Get after Set with a past expiry = %v; want ErrNotFound", err)
-	}
-	// ... and stores nothing for a new one, as does the zero time.
-	for _, expiry := range []time.Time{time.Now().Add(-time.Millisecond), {}} {
-		other := sessionID()
-		if err := s.Set(ctx, other, []byte("z"), expiry); err != nil {
-			t.Fatalf("Set with expiry %v: %v", expiry, err)
-		}
-		if n, err := client.Exists(ctx, s.prefix+other).Result(); err != nil || n != 0 {
-			t.Fatalf("EXISTS after Set with expiry %v = %d, %v; want 0", expiry, n, err)
-		}
-	}
+	return slot
 }
 
+// TestPastExpiryDeletes: Set with an expiry already passed deletes the key
+// and stores nothing.
+func TestPastExpiryDeletes(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend) {
+		s, client := newStore(t, b)
+		ctx := t.Context()
+		id := sessionID()
+		if err := s.Set(ctx, id, []byte("x"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set(ctx, id, []byte("y"), time.Now().Add(-time.Millisecond)); err != nil {
+			t.Fatalf("Set with a past expiry: %v", err)
+		}
+		if n, err := client.Exists(ctx, s.sessionKey(id)).Result(); err != nil || n != 0 {
+			t.Fatalf("EXISTS after Set with a past expiry = %d, %v; want 0", n, err)
+		}
+		for _, expiry := range []time.Time{time.Now().Add(-time.Millisecond), {}} {
+			if err := s.Set(ctx, sessionID(), []byte("z"), expiry); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if keys := keysOf(t, client, s.prefix); len(keys) != 0 {
+			t.Fatalf("keys after Sets with past expiries = %q; want none", keys)
+		}
+	})
+}
+
+// TestDefaultPrefix: New with an empty prefix keeps keys under "rp:".
 func TestDefaultPrefix(t *testing.T) {
-	client := newClient(t)
-	s := New(client, "")
-	ctx := t.Context()
-	id := sessionID()
-	key := DefaultPrefix + id
-	t.Cleanup(func() { _ = client.Del(context.Background(), key).Err() })
-	if err := s.Set(ctx, id, []byte("x"), time.Now().Add(time.Minute)); err != nil {
-		t.Fatalf("Set: %v", err)
+	onBackends(t, func(t *testing.T, b backend) {
+		client := b.client(t)
+		s := New(client, "")
+		ctx := t.Context()
+		id := sessionID()
+		key := "rp:session:{" + id + "}"
+		t.Cleanup(func() { _ = client.Del(context.Background(), key).Err() })
+		if err := s.Set(ctx, id, []byte("x"), time.Now().Add(time.Minute)); err != nil {
+			t.Fatalf("Set: %v", err)
+		}
+		if got, err := client.Get(ctx, key).Result(); err != nil || got != "x" {
+			t.Fatalf("Redis key %s = %q, %v; want x", key, got, err)
+		}
+	})
+}
+
+// TestNewRefuses: New panics on a nil client and on a prefix with braces.
+func TestNewRefuses(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = client.Close() })
+	for _, tc := range []struct {
+		name   string
+		client redis.UniversalClient
+		prefix string
+		panic  string
+	}{
+		{"nil client", nil, "", "nil client"},
+		{"opening brace", client, "app{1:", "'{' or '}'"},
+		{"closing brace", client, "app}:", "'{' or '}'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if msg, _ := r.(string); !strings.Contains(msg, tc.panic) {
+					t.Fatalf("New panicked with %v; want a message about %s", r, tc.panic)
+				}
+			}()
+			New(tc.client, tc.prefix)
+		})
 	}
-	if got, err := client.Get(ctx, key).Result(); err != nil || got != "x" {
-		t.Fatalf("Redis key %s = %q, %v; want x", key, got, err)
+	if s := New(client, "app:"); s.prefix != "app:" || s.Shared() == nil || s.Shared().s != s {
+		t.Fatalf("New(client, app:) = prefix %q, Shared %p; want app: and the Store's Shared", s.prefix, s.Shared())
 	}
 }
 
-// TestRedisDown needs no Redis: it points a client at a port nothing
-// listens on, and every call must fail with an error that is not
-// ErrNotFound.
-func TestRedisDown(t *testing.T) {
+// deadClient returns a client of a loopback port nothing listens on.
+func deadClient(t *testing.T) *redis.Client {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -195,95 +154,181 @@ func TestRedisDown(t *testing.T) {
 	_ = ln.Close()
 	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
 	t.Cleanup(func() { _ = client.Close() })
-	s := New(client, "")
-	ctx := t.Context()
-	id := sessionID()
-
-	check := func(op string, err error) {
-		t.Helper()
-		if err == nil || errors.Is(err, session.ErrNotFound) {
-			t.Errorf("%s with Redis down = %v; want an error other than ErrNotFound", op, err)
-		}
-	}
-	_, err = s.Get(ctx, id)
-	check("Get", err)
-	check("Set", s.Set(ctx, id, []byte("x"), time.Now().Add(time.Minute)))
-	check("Set with a past expiry", s.Set(ctx, id, []byte("x"), time.Now().Add(-time.Minute)))
-	check("Delete", s.Delete(ctx, id))
+	return client
 }
 
-// TestManager runs a session.Manager on the Store: sign-in, a later
-// request, and sign-out, which must revoke copies of the cookie.
-func TestManager(t *testing.T) {
-	s, client := newStore(t)
-	m, err := session.New(session.Config{
-		Secrets: [][]byte{bytes.Repeat([]byte{7}, 32)},
-		Store:   s,
-	})
-	if err != nil {
-		t.Fatalf("session.New: %v", err)
-	}
-	payload := []byte(`{"sub":"alice","name":"Alice"}`)
+// TestRedisDown needs no Redis: every method of a Store whose Redis does
+// not answer fails, with an error that is not ErrNotFound, reports no
+// first use, no claim and no value, and says nothing of its keys.
+func TestRedisDown(t *testing.T) {
+	s := New(deadClient(t), "")
+	checkAllFail(t, s, context.Background(), nil)
+}
 
-	sess := m.New(payload)
-	rec := httptest.NewRecorder()
-	if err := m.Save(rec, nil, sess); err != nil {
-		t.Fatalf("Save: %v", err)
-	}
-	cookies := rec.Result().Cookies()
-	if len(cookies) != 1 || cookies[0].Name != m.CookieName() {
-		t.Fatalf("Save set cookies %v; want one named %s", cookies, m.CookieName())
-	}
-	stored, err := client.Get(t.Context(), s.prefix+sess.ID).Bytes()
-	if err != nil {
-		t.Fatalf("Redis has no key for the session: %v", err)
-	}
-	if bytes.Contains(stored, []byte("alice")) || bytes.Contains([]byte(cookies[0].Value), []byte("alice")) {
-		t.Fatal("the payload is in the clear in Redis or in the cookie")
-	}
-	if ttl, err := client.PTTL(t.Context(), s.prefix+sess.ID).Result(); err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("PTTL of the session = %v, %v; want in (0, 1h] (the default idle timeout)", ttl, err)
-	}
-
-	request := func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "https://app.example.com/", nil)
-		for _, c := range cookies {
-			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+// checkAllFail calls every method of s and fails t unless each returns an
+// error (matching want, when not nil) and no success.
+func checkAllFail(t *testing.T, s *Store, ctx context.Context, want error) {
+	t.Helper()
+	id := sessionID()
+	check := func(op string, err error) {
+		t.Helper()
+		if err == nil || errors.Is(err, session.ErrNotFound) || (want != nil && !errors.Is(err, want)) {
+			t.Errorf("%s = %v; want an error (matching %v) other than ErrNotFound", op, err, want)
 		}
-		return r
+		if err != nil && (strings.Contains(err.Error(), id) || strings.Contains(err.Error(), "secret-key")) {
+			t.Errorf("%s: the error %q holds a key", op, err)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "redisstore: ") {
+			t.Errorf("%s: the error %q does not say it is the Redis store's", op, err)
+		}
 	}
-	got, ok := m.Load(request())
-	if !ok {
-		t.Fatal("Load found no session")
+	later := time.Now().Add(time.Minute)
+	data, err := s.Get(ctx, id)
+	check("Get", err)
+	if data != nil {
+		t.Errorf("Get returned data %q with its error", data)
 	}
-	if got.ID != sess.ID || !bytes.Equal(got.Data, payload) || !got.Created.Equal(sess.Created) {
-		t.Fatalf("Load = %+v; want %+v", got, sess)
+	check("Set", s.Set(ctx, id, []byte("x"), later))
+	check("Set with a past expiry", s.Set(ctx, id, []byte("x"), time.Now().Add(-time.Minute)))
+	check("Delete", s.Delete(ctx, id))
+	check("Index", s.Index(ctx, id, []string{"secret-key"}, later))
+	n, err := s.DeleteIndexed(ctx, "secret-key")
+	check("DeleteIndexed", err)
+	if n != 0 {
+		t.Errorf("DeleteIndexed counted %d sessions with its error", n)
 	}
+	first, err := s.FirstUse(ctx, "secret-key", later)
+	check("FirstUse", err)
+	if first {
+		t.Error("FirstUse reported a first use with its error")
+	}
+	h := s.Shared()
+	added, err := h.Add(ctx, "secret-key", []byte("v"), later)
+	check("Shared.Add", err)
+	if added {
+		t.Error("Shared.Add reported a claim with its error")
+	}
+	check("Shared.Put", h.Put(ctx, "secret-key", []byte("v"), later))
+	check("Shared.Put with a past expiry", h.Put(ctx, "secret-key", []byte("v"), time.Now().Add(-time.Minute)))
+	values, err := h.Get(ctx, "secret-key", id)
+	check("Shared.Get", err)
+	if values != nil {
+		t.Errorf("Shared.Get returned values %q with its error", values)
+	}
+	check("Shared.Remove", h.Remove(ctx, "secret-key", []byte("v")))
+}
 
-	// Saving the loaded session again keeps it.
-	rec = httptest.NewRecorder()
-	if err := m.Save(rec, request(), got); err != nil {
-		t.Fatalf("Save of the loaded session: %v", err)
-	}
+// TestContextDone: with a cancelled context, or one past its deadline,
+// every method fails with the context's error and changes nothing.
+func TestContextDone(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend) {
+		s, client := newStore(t, b)
+		cancelled, cancel := context.WithCancel(t.Context())
+		cancel()
+		checkAllFail(t, s, cancelled, context.Canceled)
+		past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+		defer cancel()
+		checkAllFail(t, s, past, context.DeadlineExceeded)
+		if keys := keysOf(t, client, s.prefix); len(keys) != 0 {
+			t.Fatalf("keys after calls with a done context = %q; want none", keys)
+		}
+	})
+}
 
-	rec = httptest.NewRecorder()
-	m.Destroy(rec, request(), got)
-	if n, err := client.Exists(t.Context(), s.prefix+sess.ID).Result(); err != nil || n != 0 {
-		t.Fatalf("EXISTS after Destroy = %d, %v; want 0", n, err)
-	}
-	if _, ok := m.Load(request()); ok {
-		t.Fatal("a copy of the cookie still loads the session after Destroy")
-	}
-	if err := m.Save(httptest.NewRecorder(), request(), got); !errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Save of a destroyed session = %v; want ErrNotFound", err)
-	}
+// TestManager runs a session.Manager on the Store: sign-in with an index,
+// a later request, revocation through the index, and sign-out, which must
+// revoke copies of the cookie.
+func TestManager(t *testing.T) {
+	onBackends(t, func(t *testing.T, b backend) {
+		s, client := newStore(t, b)
+		m, err := session.New(session.Config{Secrets: [][]byte{bytes.Repeat([]byte{7}, 32)}, Store: s})
+		if err != nil {
+			t.Fatalf("session.New: %v", err)
+		}
+		payload := []byte(`{"sub":"alice","name":"Alice"}`)
+		signIn := func(index ...string) (*session.Session, func() *http.Request) {
+			t.Helper()
+			sess := m.New(payload)
+			sess.Index = index
+			rec := httptest.NewRecorder()
+			if err := m.Save(rec, nil, sess); err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+			cookies := rec.Result().Cookies()
+			if len(cookies) != 1 || cookies[0].Name != m.CookieName() || strings.Contains(cookies[0].Value, "alice") {
+				t.Fatalf("Save set cookies %v; want one named %s, without the payload", cookies, m.CookieName())
+			}
+			return sess, func() *http.Request {
+				r := httptest.NewRequest(http.MethodGet, "https://app.example.com/", nil)
+				r.AddCookie(&http.Cookie{Name: cookies[0].Name, Value: cookies[0].Value})
+				return r
+			}
+		}
+
+		sess, request := signIn("sub:op:alice", "sid:op:s1")
+		stored, err := client.Get(t.Context(), s.sessionKey(sess.ID)).Bytes()
+		if err != nil || bytes.Contains(stored, []byte("alice")) {
+			t.Fatalf("Redis holds %q, %v for the session; want it sealed", stored, err)
+		}
+		if ttl, err := client.PTTL(t.Context(), s.sessionKey(sess.ID)).Result(); err != nil || ttl <= 0 || ttl > time.Hour {
+			t.Fatalf("PTTL of the session = %v, %v; want in (0, 1h] (the default idle timeout)", ttl, err)
+		}
+		got, ok := m.Load(request())
+		if !ok || got.ID != sess.ID || !bytes.Equal(got.Data, payload) {
+			t.Fatalf("Load = %+v, %v; want the session", got, ok)
+		}
+		if err := m.Save(httptest.NewRecorder(), request(), got); err != nil {
+			t.Fatalf("Save of the loaded session: %v", err)
+		}
+
+		// A logout of the provider's session ends it, and the other
+		// key finds nothing more.
+		other, otherRequest := signIn("sub:op:alice", "sid:op:s2")
+		if n, err := s.DeleteIndexed(t.Context(), "sid:op:s1"); n != 1 || err != nil {
+			t.Fatalf("DeleteIndexed(sid) = %d, %v; want 1, nil", n, err)
+		}
+		if _, ok := m.Load(request()); ok {
+			t.Fatal("the session loads after DeleteIndexed of its provider session")
+		}
+		if _, ok := m.Load(otherRequest()); !ok {
+			t.Fatal("the user's other session was ended by DeleteIndexed of another provider session")
+		}
+		if n, err := s.DeleteIndexed(t.Context(), "sub:op:alice"); n != 1 || err != nil {
+			t.Fatalf("DeleteIndexed(sub) = %d, %v; want 1, nil", n, err)
+		}
+		if _, ok := m.Load(otherRequest()); ok {
+			t.Fatal("a session loads after DeleteIndexed of its user")
+		}
+		if err := m.Save(httptest.NewRecorder(), otherRequest(), other); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("Save of a revoked session = %v; want ErrNotFound", err)
+		}
+
+		// Sign-out revokes copies of the cookie.
+		third, thirdRequest := signIn()
+		if err := m.Destroy(httptest.NewRecorder(), thirdRequest(), third); err != nil {
+			t.Fatalf("Destroy: %v", err)
+		}
+		if _, ok := m.Load(thirdRequest()); ok {
+			t.Fatal("a copy of the cookie still loads the session after Destroy")
+		}
+		// What is left is the index of the second provider session,
+		// which expires with the session it listed.
+		if keys := keysOf(t, client, s.prefix); len(keys) != 1 || keys[0] != s.indexKey("sid:op:s2") {
+			t.Fatalf("keys left after every session ended = %q; want only the index of sid:op:s2", keys)
+		}
+		ttl, err := client.PTTL(t.Context(), s.indexKey("sid:op:s2")).Result()
+		if err != nil || ttl <= 0 || ttl > 8*time.Hour {
+			t.Fatalf("PTTL of the index left = %v, %v; want in (0, 8h] (the default absolute timeout)", ttl, err)
+		}
+	})
 }
 
 // TestManagerRedisDown: a genuine session cookie whose Redis is down is a
-// store failure for Lookup and Destroy, not "no session" or a sign-out.
+// store failure for Lookup, Save and Destroy, not "no session" or a
+// sign-out.
 func TestManagerRedisDown(t *testing.T) {
 	secrets := [][]byte{bytes.Repeat([]byte{7}, 32)}
-	up, _ := newStore(t)
+	up, _ := newStore(t, backends[0])
 	live, err := session.New(session.Config{Secrets: secrets, Store: up})
 	if err != nil {
 		t.Fatal(err)
@@ -293,15 +338,7 @@ func TestManagerRedisDown(t *testing.T) {
 	if err := live.Save(rec, nil, sess); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, DialerRetries: 1, MaxRetries: -1})
-	t.Cleanup(func() { _ = client.Close() })
-	down, err := session.New(session.Config{Secrets: secrets, Store: New(client, "")})
+	down, err := session.New(session.Config{Secrets: secrets, Store: New(deadClient(t), "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,6 +348,11 @@ func TestManagerRedisDown(t *testing.T) {
 	}
 	if got, err := down.Lookup(r); got != nil || !errors.Is(err, session.ErrStore) {
 		t.Fatalf("Lookup with Redis down = %v, %v; want ErrStore", got, err)
+	}
+	fresh := down.New([]byte("y"))
+	fresh.Index = []string{"sub:op:alice"}
+	if err := down.Save(httptest.NewRecorder(), nil, fresh); !errors.Is(err, session.ErrStore) {
+		t.Fatalf("Save of an indexed session with Redis down = %v; want ErrStore", err)
 	}
 	if err := down.Destroy(httptest.NewRecorder(), r, sess); !errors.Is(err, session.ErrStore) {
 		t.Fatalf("Destroy with Redis down = %v; want ErrStore", err)

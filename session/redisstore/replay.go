@@ -1,0 +1,36 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// FirstUse records key as used until expiry and reports whether this was
+// its first use, for rp.ReplayStore: SET NX with PXAT expiry sets the key
+// for the first caller only, on whichever instance. An expiry that is not
+// after the current time stores nothing and reports true: the value it
+// guards has expired, and its caller refuses it for that. A key outside
+// the interface's limits fails with ErrInvalid; a Redis error is returned
+// wrapped, with false.
+func (s *Store) FirstUse(ctx context.Context, key string, expiry time.Time) (bool, error) {
+	if !printable(key, maxReplayKey) {
+		return false, ErrInvalid
+	}
+	if err := ctxErr(ctx, "recording a single use"); err != nil {
+		return false, err
+	}
+	if expired(expiry) {
+		return true, nil
+	}
+	err := s.client.Do(ctx, "SET", s.replayKey(key), "1", "NX", "PXAT", unixMilli(expiry)).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, failed("recording a single use", err)
+	}
+	return true, nil
+}
