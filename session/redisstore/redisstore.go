@@ -52,7 +52,10 @@
 // passed to every command. For a context's deadline to also bound a read
 // from a Redis that stopped answering, create the client with
 // ContextTimeoutEnabled (otherwise its ReadTimeout, 3 seconds by default,
-// bounds it).
+// bounds it). When Redis comes back after an outage, the same Store and
+// client work again by themselves: after as many failed dials in a row as
+// its PoolSize, go-redis fails calls at once and probes Redis once a
+// second, so they recover within about a second.
 //
 // The data a session.Manager hands to the Store is already sealed, so
 // Redis never holds a session payload in the clear; anyone who can write
