@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidcrp/rp/session"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/oidcrp/rp/session"
 )
 
 // redisServer is a redis-server process a test started.

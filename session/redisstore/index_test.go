@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidcrp/rp/session"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/oidcrp/rp/session"
 )
 
 // TestIndexKeys: the index of a key is a sorted set under

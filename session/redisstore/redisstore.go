@@ -72,10 +72,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/session"
 	"github.com/oidcrp/rp/web"
-	"github.com/redis/go-redis/v9"
 )
 
 // DefaultPrefix is the key prefix New uses when given an empty one.

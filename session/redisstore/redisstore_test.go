@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidcrp/rp/session"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/oidcrp/rp/session"
 )
 
 // TestSessionKeys: a session is one string key, prefix + "session:{ID}",

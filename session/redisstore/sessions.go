@@ -5,8 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/oidcrp/rp/session"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/oidcrp/rp/session"
 )
 
 // Get returns the data stored for session id. It returns
