@@ -210,6 +210,19 @@ type Config struct {
 	// instances behind a load balancer; set it in production.
 	CookieSecrets []Secret `json:"-"`
 
+	// ReplayStore remembers the login states and logout token IDs (jti)
+	// already used, so that each is accepted once. Default: the RP's own
+	// bounded memory, which is right for a single process; an RP given to
+	// a web.Site whose shared store is set uses that store instead. Set it
+	// when the application runs on several instances without a web.Site
+	// (behind a load balancer a state used on one instance is otherwise
+	// accepted once more on another), for example to the Redis store of
+	// the module github.com/oidcrp/rp/session/redisstore. Each call is
+	// bounded by HTTPTimeout; when the store fails, the callback fails
+	// with ErrReplayStore (the user can try again once it is back) and
+	// VerifyLogoutToken refuses the token: nothing is accepted unchecked.
+	ReplayStore ReplayStore `json:"-"`
+
 	// HTTPClient is used for every request to the provider. Default
 	// http.DefaultClient's transport. Its transport is wrapped so that
 	// responses are limited to ResponseSizeLimit bytes and requests to

@@ -7,6 +7,8 @@ import "errors"
 // names the kind for logs and metrics, ErrorRef the reference to quote).
 func ErrorMessage(err error) string {
 	switch {
+	case errors.Is(err, ErrReplayStore):
+		return "Signing in is not possible right now. Please try again in a moment."
 	case errors.Is(err, ErrState):
 		return "This sign-in link expired or was already used. Please sign in again."
 	case errors.Is(err, ErrAuthorization):

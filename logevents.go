@@ -64,6 +64,7 @@ var errorKinds = []struct {
 	{ErrAdminRefused, "admin_refused"},
 	{ErrUserExists, "user_exists"},
 	{ErrStore, "user_store"},
+	{ErrReplayStore, "replay_store"},
 	{ErrUnsafeReturnTo, "unsafe_return_to"},
 	{ErrInvalidLoginOption, "invalid_login_option"},
 	{context.Canceled, "canceled"},
@@ -109,11 +110,11 @@ func Suspicious(err error) bool {
 }
 
 // levelOf is the level of a refusal or failure: Error when the
-// application's user store failed, Warn when it looks like an attack,
-// Info otherwise.
+// application's user store or the replay store failed, Warn when it looks
+// like an attack, Info otherwise.
 func levelOf(err error) slog.Level {
 	switch {
-	case errors.Is(err, ErrStore):
+	case errors.Is(err, ErrStore), errors.Is(err, ErrReplayStore):
 		return slog.LevelError
 	case Suspicious(err):
 		return slog.LevelWarn

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -32,7 +33,8 @@ type RP struct {
 	issuers       issuerPolicy
 	ids           *idTokenVerifier
 	sealer        *seal.Sealer
-	used          *replay.Cache
+	used          *replay.Cache                // the replay memory when no store is set
+	replay        atomic.Pointer[firstUseFunc] // Config.ReplayStore; nil: used
 	redirect      *url.URL
 	cookiePrefix  string
 	txBind        []byte   // txBinding of this RP, for the transactions' associated data
@@ -99,6 +101,10 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		secureCookies: redirect.Scheme == "https",
 		now:           cfg.Now,
 		log:           cfg.Logger,
+	}
+	if cfg.ReplayStore != nil {
+		f := firstUseFunc(cfg.ReplayStore.FirstUse)
+		r.replay.Store(&f)
 	}
 	if r.secureCookies {
 		r.cookiePrefix = "__Host-"

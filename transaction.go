@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -137,7 +138,9 @@ func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 }
 
 // consumeTransaction finds, checks and deletes the login transaction for
-// state. It is the first thing the callback does with a response.
+// state, and records its single use. It is the first thing the callback
+// does with a response; a failing replay store fails it with
+// ErrReplayStore, before anything is sent to the provider.
 func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state string) (*transaction, error) {
 	if state == "" {
 		return nil, ErrStateMissing
@@ -168,8 +171,14 @@ func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state 
 	if !now.Before(expiry) {
 		return nil, ErrStateExpired
 	}
+	// Single use across instances: the state is recorded in the replay
+	// store (see Config.ReplayStore) until the login would expire anyway.
 	sum := sha256.Sum256([]byte(state))
-	if r.used.Use(string(sum[:]), now, expiry) {
+	first, err := r.firstUse(req.Context(), "rp-state:"+hex.EncodeToString(sum[:]), expiry)
+	if err != nil {
+		return nil, replayStoreError(err)
+	}
+	if !first {
 		return nil, ErrStateReused
 	}
 	return &tx, nil
