@@ -2,9 +2,10 @@ package rp
 
 import "errors"
 
-// ErrorMessage says what went wrong with a sign-in in a sentence fit for
-// the user, without any detail from the provider or the tokens (ErrorCode
-// names the kind for logs and metrics, ErrorRef the reference to quote).
+// ErrorMessage says what went wrong with a sign-in (or a back-channel
+// logout token) in a sentence fit for the user, without any detail from
+// the provider or the tokens (ErrorCode names the kind for logs and
+// metrics, ErrorRef the reference to quote).
 func ErrorMessage(err error) string {
 	switch {
 	case errors.Is(err, ErrReplayStore):
@@ -30,6 +31,8 @@ func ErrorMessage(err error) string {
 		return "An account with this username or email already exists."
 	case errors.Is(err, ErrUnsafeReturnTo), errors.Is(err, ErrInvalidLoginOption), errors.Is(err, ErrMalformedResponse):
 		return "The sign-in request was not valid."
+	case errors.Is(err, ErrInvalidLogoutToken):
+		return "The identity provider's logout request could not be verified."
 	}
 	return "Sign-in failed."
 }
