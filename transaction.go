@@ -69,9 +69,11 @@ func (r *RP) txAAD(name string) []byte {
 }
 
 // sealTx and openTx seal and open the value of the transaction cookie name.
-func (r *RP) sealTx(name string, plain []byte) string { return r.sealer.Seal(plain, r.txAAD(name)) }
+func (r *RP) sealTx(name string, plain []byte) string { return r.txSealer().Seal(plain, r.txAAD(name)) }
 
-func (r *RP) openTx(name, value string) ([]byte, error) { return r.sealer.Open(value, r.txAAD(name)) }
+func (r *RP) openTx(name, value string) ([]byte, error) {
+	return r.txSealer().Open(value, r.txAAD(name))
+}
 
 // txCookie returns the cookie holding tx, or deleting it when tx is nil.
 func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
