@@ -89,8 +89,10 @@ func (e *LogoutTokenError) Is(target error) bool {
 // Unwrap returns the underlying error.
 func (e *LogoutTokenError) Unwrap() error { return e.Err }
 
+// logoutTokenError makes a rejection; its detail, which may quote values
+// of the token (never the token), is sanitized and cut to 256 bytes.
 func logoutTokenError(kind error, err error, format string, args ...any) *LogoutTokenError {
-	return &LogoutTokenError{Kind: kind, Err: err, Detail: fmt.Sprintf(format, args...)}
+	return &LogoutTokenError{Kind: kind, Err: err, Detail: sanitize(fmt.Sprintf(format, args...))}
 }
 
 // LogoutToken is a verified OpenID Connect Back-Channel Logout token: the
@@ -117,8 +119,9 @@ type LogoutToken struct {
 // iss, aud and azp as for ID tokens; iat, required, neither after now nor
 // older than MaxLogoutTokenAge, each give or take Config.ClockSkew; exp,
 // when present; nbf, when present; jti; sub or sid (at least one). Last,
-// once all of that passed, it records the jti in Config.ReplayStore (the
-// RP's own memory by default) so that each token is accepted once.
+// once all of that passed, it records the jti in the replay store
+// (Config.ReplayStore, a web Site's, or the RP's own memory) so that each
+// token is accepted once.
 //
 // Logout tokens come from an untrusted channel: an unknown kid makes the
 // key set refetch the provider's keys at most once a minute, shared with

@@ -249,3 +249,15 @@ func TestIDTokenNotALogoutToken(t *testing.T) {
 	lt, err = h.rp.VerifyLogoutToken(ctx, refreshed)
 	wantLogoutKind(t, lt, err, ErrLogoutTokenEvent, refreshed)
 }
+
+// TestLogoutTokenErrorBounded: values quoted from a hostile token are cut,
+// so an error (and its log line) stays short whatever the token holds.
+func TestLogoutTokenErrorBounded(t *testing.T) {
+	h := newHarness(t, rptest.Config{}, nil)
+	tok := h.logoutToken(rptest.LogoutTokenOptions{SessionID: "s", Issuer: strings.Repeat("i\x00", 1000)})
+	lt, err := h.rp.VerifyLogoutToken(context.Background(), tok)
+	wantLogoutKind(t, lt, err, ErrLogoutTokenIssuer, tok)
+	if n := len(err.Error()); n > 400 || strings.ContainsRune(err.Error(), 0) {
+		t.Fatalf("error of %d bytes: %q", n, err)
+	}
+}

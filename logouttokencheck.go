@@ -40,7 +40,7 @@ func (v *idTokenVerifier) verifyLogout(ctx context.Context, raw string) (*Logout
 	}
 	h := jws.Signatures[0].Header
 	if !slices.Contains(v.algs, h.Algorithm) || !slices.Contains(SupportedSigningAlgs, h.Algorithm) {
-		return nil, logoutTokenError(ErrLogoutTokenAlgorithm, nil, "alg %q is not one of %v", sanitize(h.Algorithm), v.algs)
+		return nil, logoutTokenError(ErrLogoutTokenAlgorithm, nil, "alg %q is not one of %v", h.Algorithm, v.algs)
 	}
 	if t, present := h.ExtraHeaders[jose.HeaderType]; present {
 		typ, ok := t.(string)
@@ -48,7 +48,7 @@ func (v *idTokenVerifier) verifyLogout(ctx context.Context, raw string) (*Logout
 			return nil, logoutTokenError(ErrLogoutTokenType, nil, "its typ is not a string")
 		}
 		if !isLogoutType(typ) {
-			return nil, logoutTokenError(ErrLogoutTokenType, nil, "its typ is %q, not logout+jwt", sanitize(typ))
+			return nil, logoutTokenError(ErrLogoutTokenType, nil, "its typ is %q, not logout+jwt", typ)
 		}
 	}
 	payload, err := v.keys.verifyJWS(untrusted(ctx), jws)
@@ -198,5 +198,5 @@ func asLogoutTokenError(err error) error {
 	case ErrIDTokenAudience:
 		kind = ErrLogoutTokenAudience
 	}
-	return &LogoutTokenError{Kind: kind, Detail: ie.Detail}
+	return &LogoutTokenError{Kind: kind, Detail: sanitize(ie.Detail)}
 }
