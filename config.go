@@ -217,16 +217,13 @@ type Config struct {
 	CookieSecrets []Secret `json:"-"`
 
 	// ReplayStore remembers the login states and logout token IDs (jti)
-	// already used, so that each is accepted once. Default: the RP's own
-	// bounded memory, which is right for a single process; an RP given to
-	// a web.Site whose shared store is set uses that store instead. Set it
-	// when the application runs on several instances without a web.Site
-	// (behind a load balancer a state used on one instance is otherwise
-	// accepted once more on another), for example to the Redis store of
-	// the module github.com/oidcrp/rp/session/redisstore. Each call is
-	// bounded by HTTPTimeout; when the store fails, the callback fails
-	// with ErrReplayStore (the user can try again once it is back) and
-	// VerifyLogoutToken refuses the token: nothing is accepted unchecked.
+	// already used, so that each is accepted once on all the instances
+	// sharing it: set it when the application runs on several instances,
+	// e.g. to the Redis store of github.com/oidcrp/rp/session/redisstore.
+	// When nil, the RP uses the one a web.Site shares with it, if any,
+	// else its own bounded memory, which is right for one process only.
+	// Calls are bounded by HTTPTimeout; when the store fails, the callback
+	// fails with ErrReplayStore and VerifyLogoutToken refuses the token.
 	ReplayStore ReplayStore `json:"-"`
 
 	// HTTPClient is used for every request to the provider. Default
