@@ -37,7 +37,9 @@ type Finding struct {
 	// the order of the checks: "config" (what Config.Validate and New
 	// refuse), "discovery", "issuer", "jwks", "signing_algs",
 	// "response_type", "response_mode", "scopes", "pkce", "client_auth",
-	// "redirect_url" (whether the provider accepts RedirectURL),
+	// "backchannel_logout" and "frontchannel_logout" (whether a sign-out
+	// at the provider can end sessions here, and how), "redirect_url"
+	// (whether the provider accepts RedirectURL),
 	// "credentials" (whether it accepts the client ID and secret or key)
 	// and "post_logout_redirect_url" (only with
 	// CheckOptions.PostLogoutRedirectURL). A check may give several
@@ -166,6 +168,7 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	if md != nil {
 		c.pkce(md)
 		c.clientAuth(md)
+		c.logout(md)
 	}
 	c.redirectURL(ctx, md)
 	if md != nil && !opts.SkipCredentialProbe {

@@ -19,7 +19,8 @@ import (
 )
 
 // checkAllOK is what a correct configuration against rptest reports.
-const checkAllOK = "OK discovery, OK issuer, OK jwks, OK signing_algs, OK response_type, OK response_mode, OK scopes, OK pkce, OK client_auth, OK redirect_url, OK credentials"
+const checkAllOK = "OK discovery, OK issuer, OK jwks, OK signing_algs, OK response_type, OK response_mode, OK scopes, OK pkce, OK client_auth, " +
+	"OK backchannel_logout, OK frontchannel_logout, OK redirect_url, OK credentials"
 
 // summary lists the report's findings as "STATUS check, …".
 func checkSummary(r *CheckReport) string {
@@ -139,6 +140,10 @@ func checkProviderWith(t *testing.T, edit func(base string, doc map[string]any),
 		"response_types_supported":              []string{"code"},
 		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"code_challenge_methods_supported":      []string{"S256"},
+		"backchannel_logout_supported":          true,
+		"backchannel_logout_session_supported":  true,
+		"frontchannel_logout_supported":         true,
+		"frontchannel_logout_session_supported": true,
 	}
 	if edit != nil {
 		edit(srv.URL, d)
@@ -233,7 +238,7 @@ func TestCheckProviderCapabilities(t *testing.T) {
 	}{
 		{"good", nil, "", nil, good},
 		{"unsupported response type", nil, "", func(c *Config) { c.ResponseType = "id_token" },
-			"OK discovery, OK issuer, OK jwks, OK signing_algs, FAIL response_type, WARN response_mode, OK scopes, OK client_auth, OK redirect_url, OK credentials"},
+			"OK discovery, OK issuer, OK jwks, OK signing_algs, FAIL response_type, WARN response_mode, OK scopes, OK client_auth, OK backchannel_logout, OK frontchannel_logout, OK redirect_url, OK credentials"},
 		{"response types not advertised", set("response_types_supported", nil), "", nil, strings.Replace(good, "OK response_type", "WARN response_type", 1)},
 		{"form_post not offered", set("response_modes_supported", []string{"query"}), "", func(c *Config) { c.ResponseMode = "form_post" },
 			strings.Replace(good, "OK response_mode", "FAIL response_mode", 1)},

@@ -205,10 +205,26 @@ type Config struct {
 
 	// CookieSecrets seal the login transaction cookies: the first seals,
 	// all open, so a new secret can be put first to rotate. Each must be at
-	// least 32 random bytes; they are never marshalled. When empty, New generates a random secret,
-	// which means logins in flight fail after a restart and across
-	// instances behind a load balancer; set it in production.
+	// least 32 random bytes; they are never marshalled. Every instance of
+	// the application needs the same ones.
+	//
+	// When empty, an RP given to a web.Site uses the Site's secrets, and
+	// the instances that share those accept each other's logins. An RP
+	// used without a Site draws a random key at its first login instead
+	// and logs a warning to Logger: logins in flight then fail after a
+	// restart and across instances behind a load balancer. Set
+	// CookieSecrets (or use a web.Site) in production.
 	CookieSecrets []Secret `json:"-"`
+
+	// ReplayStore remembers the login states and logout token IDs (jti)
+	// already used, so that each is accepted once on all the instances
+	// sharing it: set it when the application runs on several instances,
+	// e.g. to the Redis store of github.com/oidcrp/rp/session/redisstore.
+	// When nil, the RP uses the one a web.Site shares with it, if any,
+	// else its own bounded memory, which is right for one process only.
+	// Calls are bounded by HTTPTimeout; when the store fails, the callback
+	// fails with ErrReplayStore and VerifyLogoutToken refuses the token.
+	ReplayStore ReplayStore `json:"-"`
 
 	// HTTPClient is used for every request to the provider. Default
 	// http.DefaultClient's transport. Its transport is wrapped so that

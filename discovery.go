@@ -32,6 +32,18 @@ type ProviderMetadata struct {
 	// AuthorizationResponseIssParameterSupported: the provider promises
 	// the RFC 9207 iss parameter in its authorization responses.
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// BackchannelLogoutSupported: the provider sends logout tokens to a
+	// client's backchannel_logout_uri (OpenID Connect Back-Channel Logout
+	// 1.0); BackchannelLogoutSessionSupported: they carry the sid of the
+	// provider session that ended.
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported,omitempty"`
+	// FrontchannelLogoutSupported: the provider loads a client's
+	// frontchannel_logout_uri in the browser at logout (OpenID Connect
+	// Front-Channel Logout 1.0); FrontchannelLogoutSessionSupported: with
+	// iss and sid parameters.
+	FrontchannelLogoutSupported        bool `json:"frontchannel_logout_supported,omitempty"`
+	FrontchannelLogoutSessionSupported bool `json:"frontchannel_logout_session_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

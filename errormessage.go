@@ -2,11 +2,14 @@ package rp
 
 import "errors"
 
-// ErrorMessage says what went wrong with a sign-in in a sentence fit for
-// the user, without any detail from the provider or the tokens (ErrorCode
-// names the kind for logs and metrics, ErrorRef the reference to quote).
+// ErrorMessage says what went wrong with a sign-in (or a back-channel
+// logout token) in a sentence fit for the user, without any detail from
+// the provider or the tokens (ErrorCode names the kind for logs and
+// metrics, ErrorRef the reference to quote).
 func ErrorMessage(err error) string {
 	switch {
+	case errors.Is(err, ErrReplayStore):
+		return "Signing in is not possible right now. Please try again in a moment."
 	case errors.Is(err, ErrState):
 		return "This sign-in link expired or was already used. Please sign in again."
 	case errors.Is(err, ErrAuthorization):
@@ -28,6 +31,8 @@ func ErrorMessage(err error) string {
 		return "An account with this username or email already exists."
 	case errors.Is(err, ErrUnsafeReturnTo), errors.Is(err, ErrInvalidLoginOption), errors.Is(err, ErrMalformedResponse):
 		return "The sign-in request was not valid."
+	case errors.Is(err, ErrInvalidLogoutToken):
+		return "The identity provider's logout request could not be verified."
 	}
 	return "Sign-in failed."
 }

@@ -37,6 +37,8 @@ func ExampleCheck() {
 	// OK scopes
 	// OK pkce
 	// OK client_auth
+	// OK backchannel_logout
+	// OK frontchannel_logout
 	// FAIL redirect_url
 	// FAIL credentials
 	// ok: false

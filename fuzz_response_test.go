@@ -125,7 +125,7 @@ func FuzzAuthorizationResponse(f *testing.F) {
 	expired := fuzzTxCookie(r, fuzzState, transaction{State: fuzzState, Nonce: "n", Verifier: "v", ReturnTo: "/", Expiry: fuzzNow.Add(-time.Second).Unix()})
 	otherState := fuzzTxCookie(r, fuzzState, transaction{State: "another-state", Nonce: "n", Expiry: fuzzNow.Add(time.Hour).Unix()})
 	notJSON := r.sealTx(r.txCookieName(fuzzState), []byte("not json"))
-	otherName := r.sealer.Seal([]byte(`{"s":"fuzz-state","n":"n","e":1900000000}`), []byte("rp_tx_other"))
+	otherName := r.txSealer().Seal([]byte(`{"s":"fuzz-state","n":"n","e":1900000000}`), []byte("rp_tx_other"))
 
 	f.Add(false, "code=abc&state="+fuzzState, "", expired)
 	f.Add(false, "code=abc&state="+fuzzState, "", otherState)

@@ -98,12 +98,9 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began tim
 // after now nor before began, each give or take the skew); azp, and that
 // the client is the only audience or the azp.
 func (v *idTokenVerifier) checkClaims(claims map[string]any, typ string, began time.Time) (*idTokenFacts, error) {
-	aud, ok := audienceList(claims["aud"])
-	if !ok {
-		return nil, idTokenError(ErrIDTokenAudience, nil, "aud is neither a string nor a list of strings")
-	}
-	if !slices.Contains(aud, v.clientID) {
-		return nil, idTokenError(ErrIDTokenAudience, nil, "aud %q does not include this client", aud)
+	aud, err := v.audience(claims)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkClaimTypes(claims); err != nil {
 		return nil, err
@@ -144,24 +141,48 @@ func (v *idTokenVerifier) checkClaims(claims map[string]any, typ string, began t
 		return nil, idTokenError(ErrIDTokenIssuedBeforeLogin, nil, "iat is %s, more than the allowed clock skew of %v before the request began (%s)",
 			f.IssuedAt.UTC().Format(time.RFC3339), v.skew, began.UTC().Format(time.RFC3339))
 	}
+	if err := v.checkAzp(claims, aud); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// audience reads the aud claim of a signed token and checks that it names
+// this client.
+func (v *idTokenVerifier) audience(claims map[string]any) ([]string, error) {
+	aud, ok := audienceList(claims["aud"])
+	if !ok {
+		return nil, idTokenError(ErrIDTokenAudience, nil, "aud is neither a string nor a list of strings")
+	}
+	if !slices.Contains(aud, v.clientID) {
+		return nil, idTokenError(ErrIDTokenAudience, nil, "aud %q does not include this client", aud)
+	}
+	return aud, nil
+}
+
+// checkAzp applies OpenID Connect Core 3.1.3.7 to a token whose audience
+// aud names this client: an azp, when present, is a string naming this
+// client, and a token of several audiences has one and no other audience
+// than this client.
+func (v *idTokenVerifier) checkAzp(claims map[string]any, aud []string) error {
 	azp, hasAzp := claims["azp"].(string)
 	if _, present := claims["azp"]; present && !hasAzp {
-		return nil, idTokenError(ErrIDTokenAudience, nil, "azp is not a string")
+		return idTokenError(ErrIDTokenAudience, nil, "azp is not a string")
 	}
 	if hasAzp && azp != v.clientID {
-		return nil, idTokenError(ErrIDTokenAudience, nil, "azp is %q, not this client", azp)
+		return idTokenError(ErrIDTokenAudience, nil, "azp is %q, not this client", azp)
 	}
 	if len(aud) > 1 {
 		if !hasAzp {
-			return nil, idTokenError(ErrIDTokenAudience, nil, "the token has several audiences but no azp")
+			return idTokenError(ErrIDTokenAudience, nil, "the token has several audiences but no azp")
 		}
 		for _, a := range aud {
 			if a != v.clientID {
-				return nil, idTokenError(ErrIDTokenAudience, nil, "the token is also issued for %q, which this client does not trust", a)
+				return idTokenError(ErrIDTokenAudience, nil, "the token is also issued for %q, which this client does not trust", a)
 			}
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // audienceList reads an aud claim: a string, or a list of strings.

@@ -64,16 +64,32 @@ var errorKinds = []struct {
 	{ErrAdminRefused, "admin_refused"},
 	{ErrUserExists, "user_exists"},
 	{ErrStore, "user_store"},
+	{ErrReplayStore, "replay_store"},
+	{ErrLogoutTokenMalformed, "logout_token_malformed"},
+	{ErrLogoutTokenAlgorithm, "logout_token_algorithm"},
+	{ErrLogoutTokenType, "logout_token_type"},
+	{ErrLogoutTokenSignature, "logout_token_signature"},
+	{ErrLogoutTokenIssuer, "logout_token_issuer"},
+	{ErrLogoutTokenAudience, "logout_token_audience"},
+	{ErrLogoutTokenExpired, "logout_token_expired"},
+	{ErrLogoutTokenStale, "logout_token_stale"},
+	{ErrLogoutTokenIssuedInFuture, "logout_token_issued_in_future"},
+	{ErrLogoutTokenMissingClaim, "logout_token_missing_claim"},
+	{ErrLogoutTokenEvent, "logout_token_event"},
+	{ErrLogoutTokenNonce, "logout_token_nonce"},
+	{ErrLogoutTokenReused, "logout_token_reused"},
+	{ErrInvalidLogoutToken, "logout_token_invalid"},
 	{ErrUnsafeReturnTo, "unsafe_return_to"},
 	{ErrInvalidLoginOption, "invalid_login_option"},
 	{context.Canceled, "canceled"},
 	{context.DeadlineExceeded, "timeout"},
 }
 
-// ErrorCode returns a short, stable word naming the kind of a sign-in
-// error, such as "state_reused", "id_token_signature", "issuer_mismatch",
-// "interaction_required" or "no_local_account", or "other" for an error of
-// no kind the library knows. It never contains details from the provider
+// ErrorCode returns a short, stable word naming the kind of a sign-in or
+// logout token error, such as "state_reused", "id_token_signature",
+// "issuer_mismatch", "interaction_required", "no_local_account",
+// "replay_store" or "logout_token_reused", or "other" for an error of no
+// kind the library knows. It never contains details from the provider
 // or the tokens, and there are few enough words to use one as a metric
 // label or in a log line ("error_kind" in the library's own).
 func ErrorCode(err error) string {
@@ -92,13 +108,16 @@ var attackLike = []error{
 	ErrStateReused, ErrStateInvalid, ErrIssuerMismatch, ErrTokensInQuery, ErrIDTokenAlgorithm, ErrIDTokenSignature,
 	ErrIDTokenIssuer, ErrIDTokenAudience, ErrNonceMismatch, ErrAccessTokenHash, ErrCodeHash,
 	ErrUserInfoSubjectMismatch, ErrSubjectConflict,
+	ErrLogoutTokenAlgorithm, ErrLogoutTokenType, ErrLogoutTokenSignature, ErrLogoutTokenIssuer,
+	ErrLogoutTokenAudience, ErrLogoutTokenNonce, ErrLogoutTokenReused,
 }
 
-// Suspicious reports whether a refused sign-in looks like an attack (a
-// forged, replayed or misdirected response, a token for someone else, a
-// mix-up between providers) rather than a mistake of the user, the
-// provider or the configuration: a working provider and an honest browser
-// do not cause these. The library logs such refusals at Warn.
+// Suspicious reports whether a refused sign-in or logout token looks like
+// an attack (a forged, replayed or misdirected response or logout token, a
+// token for someone else, an ID token posing as a logout token, a mix-up
+// between providers) rather than a mistake of the user, the provider or
+// the configuration: a working provider and an honest browser do not
+// cause these. The library logs such refusals at Warn.
 func Suspicious(err error) bool {
 	for _, a := range attackLike {
 		if errors.Is(err, a) {
@@ -109,11 +128,11 @@ func Suspicious(err error) bool {
 }
 
 // levelOf is the level of a refusal or failure: Error when the
-// application's user store failed, Warn when it looks like an attack,
-// Info otherwise.
+// application's user store or the replay store failed, Warn when it looks
+// like an attack, Info otherwise.
 func levelOf(err error) slog.Level {
 	switch {
-	case errors.Is(err, ErrStore):
+	case errors.Is(err, ErrStore), errors.Is(err, ErrReplayStore):
 		return slog.LevelError
 	case Suspicious(err):
 		return slog.LevelWarn

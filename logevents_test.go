@@ -1,6 +1,7 @@
 package rp
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -51,9 +52,14 @@ func TestErrorCodeOfEverySentinel(t *testing.T) {
 		ErrUnsafeReturnTo, ErrInvalidLoginOption,
 		&AuthorizationError{Code: "access_denied"}, &AuthorizationError{Code: "login_required"},
 		&TokenError{Code: "invalid_grant"}, &StoreError{Op: "UserByEmail", Err: errors.New("down")},
+		replayStoreError(context.Canceled),
+		ErrLogoutTokenMalformed, ErrLogoutTokenAlgorithm, ErrLogoutTokenType, ErrLogoutTokenSignature, ErrLogoutTokenIssuer,
+		ErrLogoutTokenAudience, ErrLogoutTokenExpired, ErrLogoutTokenStale, ErrLogoutTokenIssuedInFuture,
+		ErrLogoutTokenMissingClaim, ErrLogoutTokenEvent, ErrLogoutTokenNonce,
+		logoutTokenError(ErrLogoutTokenReused, nil, ""),
 	} {
 		kind := ErrorCode(err)
-		if kind == "other" || kind == "state" || kind == "id_token_invalid" {
+		if kind == "other" || kind == "state" || kind == "id_token_invalid" || kind == "logout_token_invalid" {
 			t.Errorf("%v has only the generic error_kind %q", err, kind)
 		}
 		if prev, dup := seen[kind]; dup {
@@ -69,14 +75,30 @@ func TestErrorCodeOfEverySentinel(t *testing.T) {
 // TestSuspicious: the refusals that a working provider and an honest
 // browser do not cause are suspicious; ordinary ones are not.
 func TestSuspicious(t *testing.T) {
-	for _, err := range []error{ErrStateReused, ErrIssuerMismatch, idTokenError(ErrIDTokenSignature, nil, ""), ErrUserInfoSubjectMismatch} {
+	for _, err := range []error{ErrStateReused, ErrIssuerMismatch, idTokenError(ErrIDTokenSignature, nil, ""), ErrUserInfoSubjectMismatch,
+		logoutTokenError(ErrLogoutTokenSignature, nil, ""), logoutTokenError(ErrLogoutTokenReused, nil, ""),
+		logoutTokenError(ErrLogoutTokenType, nil, ""), logoutTokenError(ErrLogoutTokenNonce, nil, ""),
+		logoutTokenError(ErrLogoutTokenIssuer, nil, ""), logoutTokenError(ErrLogoutTokenAudience, nil, ""),
+		logoutTokenError(ErrLogoutTokenAlgorithm, nil, "")} {
 		if !Suspicious(err) {
 			t.Errorf("Suspicious(%v) = false", err)
 		}
 	}
-	for _, err := range []error{ErrStateExpired, ErrStateUnknown, &AuthorizationError{Code: "access_denied"}, ErrNoLocalAccount, &TokenError{Code: "invalid_grant"}} {
+	for _, err := range []error{ErrStateExpired, ErrStateUnknown, &AuthorizationError{Code: "access_denied"}, ErrNoLocalAccount, &TokenError{Code: "invalid_grant"},
+		replayStoreError(errors.New("down")), logoutTokenError(ErrLogoutTokenExpired, nil, ""), logoutTokenError(ErrLogoutTokenStale, nil, "")} {
 		if Suspicious(err) {
 			t.Errorf("Suspicious(%v) = true", err)
 		}
+	}
+}
+
+// TestErrorMessageOfNewErrors: a failing replay store asks the user to try
+// again; an invalid logout token is not a sign-in problem of the user's.
+func TestErrorMessageOfNewErrors(t *testing.T) {
+	if got := ErrorMessage(replayStoreError(errors.New("down"))); got != "Signing in is not possible right now. Please try again in a moment." {
+		t.Errorf("ErrorMessage(replay store) = %q", got)
+	}
+	if got := ErrorMessage(logoutTokenError(ErrLogoutTokenSignature, nil, "")); got != "The identity provider's logout request could not be verified." {
+		t.Errorf("ErrorMessage(logout token) = %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package rp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -28,3 +29,32 @@ type ReplayStore interface {
 // whose single use could not be checked because the ReplayStore failed.
 // Nothing was accepted; the user can try again once the store is back.
 var ErrReplayStore = errors.New("rp: the replay store failed")
+
+// firstUseFunc is ReplayStore.FirstUse as a value: Config.ReplayStore's,
+// or the one a web Site shares (see adopt).
+type firstUseFunc = func(ctx context.Context, key string, expiry time.Time) (bool, error)
+
+// firstUse records key until expiry in the RP's replay store and reports
+// whether this was its first use: through Config.ReplayStore or the one a
+// web Site gave the RP, else in the RP's own bounded memory. A store's
+// call is bounded by Config.HTTPTimeout; its error is returned as is, to be
+// wrapped by replayStoreError.
+func (r *RP) firstUse(ctx context.Context, key string, expiry time.Time) (bool, error) {
+	f := r.replay.Load()
+	if f == nil {
+		return !r.used.Use(key, r.now(), expiry), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
+	defer cancel()
+	first, err := (*f)(ctx, key, expiry)
+	if err != nil {
+		return false, err
+	}
+	return first, nil
+}
+
+// replayStoreError is the error of a value refused because the replay
+// store failed: it matches ErrReplayStore and wraps err.
+func replayStoreError(err error) error {
+	return fmt.Errorf("%w: %w", ErrReplayStore, err)
+}

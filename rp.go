@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -31,8 +32,9 @@ type RP struct {
 	keys          *keySet
 	issuers       issuerPolicy
 	ids           *idTokenVerifier
-	sealer        *seal.Sealer
-	used          *replay.Cache
+	tx            txKeys                       // seals login transactions (txseal.go)
+	used          *replay.Cache                // the replay memory when no store is set
+	replay        atomic.Pointer[firstUseFunc] // Config.ReplayStore, or a web Site's; nil: used
 	redirect      *url.URL
 	cookiePrefix  string
 	txBind        []byte   // txBinding of this RP, for the transactions' associated data
@@ -77,28 +79,37 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var secrets [][]byte
-	for _, s := range cfg.CookieSecrets {
-		secrets = append(secrets, []byte(s))
-	}
-	if len(secrets) == 0 {
-		secrets = [][]byte{randomBytes(32)}
-	}
-	sealer, err := seal.New("rp login transaction v1", secrets...)
-	if err != nil {
-		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "CookieSecrets", Message: err.Error()}}}
+	cfg.CookieSecrets = slices.Clone(cfg.CookieSecrets)
+	var sealer *seal.Sealer
+	if len(cfg.CookieSecrets) > 0 {
+		secrets := make([][]byte, len(cfg.CookieSecrets))
+		for i, s := range cfg.CookieSecrets {
+			secrets[i] = []byte(s)
+		}
+		var err error
+		if sealer, err = seal.New(txSealLabel, secrets...); err != nil {
+			return nil, &ConfigError{Problems: []ConfigProblem{{Field: "CookieSecrets", Message: err.Error()}}}
+		}
 	}
 	redirect, _ := url.Parse(cfg.RedirectURL) // checked by Validate
 
 	r := &RP{
 		cfg:           cfg,
 		client:        netlimit.Client(cfg.HTTPClient, cfg.ResponseSizeLimit, cfg.HTTPTimeout),
-		sealer:        sealer,
 		used:          replay.New(100_000),
 		redirect:      redirect,
 		secureCookies: redirect.Scheme == "https",
 		now:           cfg.Now,
 		log:           cfg.Logger,
+	}
+	if sealer != nil {
+		// Without CookieSecrets the key is left for a web Site to give
+		// (adopt) or drawn at the first login (txSealer).
+		r.tx.sealer.Store(sealer)
+	}
+	if cfg.ReplayStore != nil {
+		f := firstUseFunc(cfg.ReplayStore.FirstUse)
+		r.replay.Store(&f)
 	}
 	if r.secureCookies {
 		r.cookiePrefix = "__Host-"

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -68,9 +69,11 @@ func (r *RP) txAAD(name string) []byte {
 }
 
 // sealTx and openTx seal and open the value of the transaction cookie name.
-func (r *RP) sealTx(name string, plain []byte) string { return r.sealer.Seal(plain, r.txAAD(name)) }
+func (r *RP) sealTx(name string, plain []byte) string { return r.txSealer().Seal(plain, r.txAAD(name)) }
 
-func (r *RP) openTx(name, value string) ([]byte, error) { return r.sealer.Open(value, r.txAAD(name)) }
+func (r *RP) openTx(name, value string) ([]byte, error) {
+	return r.txSealer().Open(value, r.txAAD(name))
+}
 
 // txCookie returns the cookie holding tx, or deleting it when tx is nil.
 func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
@@ -137,7 +140,9 @@ func (r *RP) evictTransactions(w http.ResponseWriter, req *http.Request) {
 }
 
 // consumeTransaction finds, checks and deletes the login transaction for
-// state. It is the first thing the callback does with a response.
+// state, and records its single use. It is the first thing the callback
+// does with a response; a failing replay store fails it with
+// ErrReplayStore, before anything is sent to the provider.
 func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state string) (*transaction, error) {
 	if state == "" {
 		return nil, ErrStateMissing
@@ -168,8 +173,14 @@ func (r *RP) consumeTransaction(w http.ResponseWriter, req *http.Request, state 
 	if !now.Before(expiry) {
 		return nil, ErrStateExpired
 	}
+	// Single use across instances: the state is recorded in the replay
+	// store (see Config.ReplayStore) until the login would expire anyway.
 	sum := sha256.Sum256([]byte(state))
-	if r.used.Use(string(sum[:]), now, expiry) {
+	first, err := r.firstUse(req.Context(), "rp-state:"+hex.EncodeToString(sum[:]), expiry)
+	if err != nil {
+		return nil, replayStoreError(err)
+	}
+	if !first {
 		return nil, ErrStateReused
 	}
 	return &tx, nil

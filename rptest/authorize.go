@@ -23,6 +23,7 @@ type authCode struct {
 	challenge   string // PKCE code_challenge; "" when none was sent
 	method      string // "S256" or "plain"
 	authTime    time.Time
+	sid         string // the sign-in's session ID
 	expires     time.Time
 	used        bool
 }
@@ -161,6 +162,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		rt:          rt,
 		redirectURI: rawRedirect,
 		sub:         sub,
+		sid:         s.newSession(sub),
 		nonce:       nonce,
 		scope:       scope,
 		acr:         acr,

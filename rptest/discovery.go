@@ -8,7 +8,7 @@ import (
 
 // standardClaims are the claims every ID token or userinfo answer may carry.
 var standardClaims = []string{
-	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "acr", "azp",
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "acr", "azp", "sid",
 }
 
 // discoveryDocument builds the OpenID Provider Metadata for f. The issuer
@@ -39,6 +39,10 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 		"claims_supported":                               s.claimsSupported(),
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token", "implicit"},
 		"authorization_response_iss_parameter_supported": !f.OmitResponseIss,
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
+		"frontchannel_logout_supported":                  true,
+		"frontchannel_logout_session_supported":          true,
 	}
 	if slices.Contains(authMethods, ClientAuthPrivateKeyJWT) {
 		algs := make([]string, len(assertionAlgs))

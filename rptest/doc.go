@@ -37,6 +37,15 @@
 // holds claims served by userinfo only, as by a provider whose ID tokens
 // carry little more than sub.
 //
+// Every sign-in has a session ID, the sid claim of its ID tokens (also
+// after a refresh); Server.SessionIDs lists them. Discovery advertises
+// back-channel and front-channel logout with sid: Server.LogoutToken makes
+// a back-channel logout token for a user or a session, valid or spoilt one
+// way of LogoutTokenOptions at a time, Server.SendBackchannelLogout
+// delivers it to a relying party as a provider does, and
+// Server.FrontchannelLogoutURL gives the URL a provider loads in the
+// browser for front-channel logout.
+//
 // Faults make the provider misbehave on purpose (bad, scrambled or zeroed
 // signatures, alg none, HS256 keyed with the public key, hostile jku, jwk,
 // x5u and crit headers, unusable or extra published keys, keys rotated

@@ -11,6 +11,7 @@ type authorization struct {
 	rt          responseType
 	redirectURI string
 	sub         string
+	sid         string // the session ID of this sign-in
 	nonce       string
 	scope       string
 	acr         string // the first acr_values entry; "" when none
@@ -38,6 +39,7 @@ func (s *Server) issueAuthorization(a authorization, now time.Time, f Faults) (u
 	if a.rt.idToken {
 		idt, err := s.issueIDToken(idTokenInput{
 			sub:         a.sub,
+			sid:         a.sid,
 			nonce:       a.nonce,
 			authTime:    a.authTime,
 			acr:         a.acr,
@@ -69,6 +71,7 @@ func (s *Server) issueAuthorization(a authorization, now time.Time, f Faults) (u
 			challenge:   a.challenge,
 			method:      a.method,
 			authTime:    a.authTime,
+			sid:         a.sid,
 			expires:     now.Add(codeTTL),
 		}
 		v.Set("code", code)
@@ -80,6 +83,7 @@ func (s *Server) issueAuthorization(a authorization, now time.Time, f Faults) (u
 			scope:    a.scope,
 			acr:      a.acr,
 			authTime: a.authTime,
+			sid:      a.sid,
 			expires:  now.Add(s.tokenTTL),
 		}
 		v.Set("access_token", access)

@@ -8,6 +8,7 @@ import (
 // idTokenInput is what an ID token is issued for.
 type idTokenInput struct {
 	sub         string
+	sid         string // the sign-in's session ID; "" means no sid claim
 	nonce       string // "" means no nonce claim
 	authTime    time.Time
 	acr         string // the first acr_values entry; "" leaves the user's own acr claim, if any
@@ -45,6 +46,10 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 	claims["auth_time"] = in.authTime.Unix()
 	if in.acr != "" {
 		claims["acr"] = in.acr
+	}
+	delete(claims, "sid")
+	if in.sid != "" {
+		claims["sid"] = in.sid
 	}
 	delete(claims, "nonce")
 	if in.nonce != "" {

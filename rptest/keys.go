@@ -62,13 +62,15 @@ func (k *signingKey) sign(claims map[string]any, kid string) (string, error) {
 
 // header adjusts the JOSE header of a token being signed.
 type header struct {
-	typ    string         // "JWT" when empty
-	extras map[string]any // added last; may override typ and kid
-	crit   []string       // the crit list when non-nil
+	typ     string         // "JWT" when empty
+	omitTyp bool           // no typ at all (wins over typ)
+	extras  map[string]any // added last; may override typ and kid
+	crit    []string       // the crit list when non-nil
 }
 
 // signJWT serializes claims as a compact JWS signed with key under alg,
-// with typ, alg, kid (when non-empty) and h's parameters in the header.
+// with typ (unless h.omitTyp), alg, kid (when non-empty) and h's
+// parameters in the header.
 func signJWT(alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any, h header) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -78,7 +80,10 @@ func signJWT(alg jose.SignatureAlgorithm, key any, kid string, claims map[string
 	if typ == "" {
 		typ = "JWT"
 	}
-	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+	opts := &jose.SignerOptions{}
+	if !h.omitTyp {
+		opts.WithType(jose.ContentType(typ))
+	}
 	if kid != "" {
 		opts.WithHeader("kid", kid)
 	}

@@ -72,7 +72,10 @@ func (s *Server) tokenShape(in idTokenInput, f Faults, now time.Time) (map[strin
 		claims["auth_time"] = in.authTime.Unix()
 		return claims, "at+jwt"
 	case f.IDTokenIsLogoutToken:
-		claims["sid"] = randomString(16)
+		claims["sid"] = in.sid
+		if in.sid == "" {
+			claims["sid"] = randomString(16)
+		}
 		claims["events"] = map[string]any{backChannelLogoutEvent: map[string]any{}}
 		return claims, "logout+jwt"
 	}

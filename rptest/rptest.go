@@ -135,8 +135,8 @@ type User struct {
 	// returned by the userinfo endpoint, e.g. "email", "email_verified",
 	// "preferred_username", "name", "groups", or "tid" under
 	// Config.EntraMultiTenant. They never override the protocol claims
-	// (iss, sub, aud, exp, iat, auth_time, nonce, at_hash, c_hash, and acr
-	// when the request has acr_values); use Faults.ExtraIDTokenClaims for
+	// (iss, sub, aud, exp, iat, auth_time, sid, nonce, at_hash, c_hash, and
+	// acr when the request has acr_values); use Faults.ExtraIDTokenClaims for
 	// that. Values must be encodable as
 	// JSON, otherwise token requests fail with server_error.
 	Claims map[string]any
@@ -187,6 +187,8 @@ type Server struct {
 	refresh      map[string]*grant
 	counts       map[string]int
 	authTimes    map[string]time.Time // last sign-in per subject
+	sessions     map[string]string    // the subject of every session ID issued
+	sessionIDs   map[string][]string  // the session IDs of each subject, oldest first
 	lastAuthz    url.Values           // the last authorization request's parameters
 	seenJTIs     map[string]bool      // jti of every accepted client assertion
 	lastAssert   []byte               // JOSE header (JSON) of the last accepted client assertion
@@ -239,6 +241,8 @@ func NewServer(cfg Config) *Server {
 		refresh:      make(map[string]*grant),
 		counts:       make(map[string]int),
 		authTimes:    make(map[string]time.Time),
+		sessions:     make(map[string]string),
+		sessionIDs:   make(map[string][]string),
 		seenJTIs:     make(map[string]bool),
 		closing:      make(chan struct{}),
 	}

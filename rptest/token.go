@@ -14,6 +14,7 @@ type grant struct {
 	scope    string
 	acr      string // acr of the ID tokens; "" when the request had no acr_values
 	authTime time.Time
+	sid      string    // the session ID of the sign-in the grant descends from
 	expires  time.Time // access tokens only
 	code     string    // the authorization code the grant descends from
 }
@@ -118,7 +119,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msg)
 		return false
 	}
-	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, code: code}
+	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code}
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
 	return s.writeTokens(w, g, access, refresh, c.nonce, f)
@@ -142,7 +143,7 @@ func checkVerifier(c *authCode, verifier string) string {
 
 // refreshGrant answers a refresh_token grant. A scope parameter may narrow,
 // never widen, the original scope. The ID token it returns has no nonce
-// and keeps the original auth_time and acr. It reports whether tokens were
+// and keeps the original auth_time, acr and sid. It reports whether tokens were
 // issued.
 func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
 	rt := params.Get("refresh_token")
@@ -216,7 +217,7 @@ func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, no
 		Scope:        g.scope,
 	}
 	if !f.OmitIDToken && hasScope(g.scope, "openid") {
-		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, nonce: nonce, authTime: g.authTime, acr: g.acr, accessToken: access, scope: g.scope}, f)
+		idt, err := s.issueIDToken(idTokenInput{sub: g.sub, sid: g.sid, nonce: nonce, authTime: g.authTime, acr: g.acr, accessToken: access, scope: g.scope}, f)
 		if err != nil {
 			writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
 			return false

@@ -46,7 +46,7 @@ func TestRunGoodSettings(t *testing.T) {
 			t.Errorf("messages not aligned:\n%s", out)
 		}
 	}
-	want := "OK   discovery,OK   issuer,OK   jwks,OK   signing_algs,OK   response_type,OK   response_mode,OK   scopes,OK   pkce,OK   client_auth,WARN redirect_url,OK   redirect_url,OK   credentials"
+	want := "OK   discovery,OK   issuer,OK   jwks,OK   signing_algs,OK   response_type,OK   response_mode,OK   scopes,OK   pkce,OK   client_auth,OK   backchannel_logout,OK   frontchannel_logout,WARN redirect_url,OK   redirect_url,OK   credentials"
 	if got := strings.Join(checks, ","); got != want {
 		t.Errorf("findings %s\nwant %s", got, want)
 	}
@@ -97,8 +97,8 @@ func TestRunFailures(t *testing.T) {
 		env   string
 		wants string // the start of a line of the report
 	}{
-		{"wrong secret in a flag", []string{"-client-secret", "wrong-secret-0815"}, "", "FAIL  credentials    the provider rejected the client ID or secret"},
-		{"wrong secret in the environment", nil, "wrong-secret-0815", "FAIL  credentials    the provider rejected the client ID or secret"},
+		{"wrong secret in a flag", []string{"-client-secret", "wrong-secret-0815"}, "", "FAIL  credentials          the provider rejected the client ID or secret"},
+		{"wrong secret in the environment", nil, "wrong-secret-0815", "FAIL  credentials          the provider rejected the client ID or secret"},
 		{"response type", []string{"-client-secret", testSecret, "-response-type", "token"}, "", "FAIL  config"},
 		{"response mode", []string{"-client-secret", testSecret, "-response-mode", "query", "-response-type", "code id_token"}, "", "FAIL  config"},
 		{"client auth", []string{"-client-secret", testSecret, "-client-auth", "none"}, "", "FAIL  client_auth"},
