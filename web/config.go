@@ -25,6 +25,20 @@ type Provider struct {
 	// LoginPath is where Site starts a sign-in with this provider. Default
 	// "/login/" + Name.
 	LoginPath string
+	// BackchannelLogoutPath is where the provider POSTs its logout tokens
+	// (OpenID Connect Back-Channel Logout 1.0): register the redirect
+	// URL's origin + BackchannelLogoutPath at the provider as the
+	// client's backchannel_logout_uri (LoginLink.BackchannelLogoutURL).
+	// Default "/backchannel-logout/" + Name.
+	BackchannelLogoutPath string
+	// FrontchannelLogoutPath is the page the provider loads in a hidden
+	// iframe to sign the user out (OpenID Connect Front-Channel Logout
+	// 1.0): register origin + FrontchannelLogoutPath at the provider as
+	// the client's frontchannel_logout_uri, with session required
+	// (frontchannel_logout_session_required), so that it sends iss and
+	// sid (LoginLink.FrontchannelLogoutURL). Default
+	// "/frontchannel-logout/" + Name.
+	FrontchannelLogoutPath string
 
 	redirect *url.URL // RP.RedirectURL, parsed by New
 }
@@ -35,21 +49,48 @@ type Config struct {
 	// least one, unless the application only uses SignIn.
 	Providers []Provider
 
-	// SessionSecrets seal the session cookies: the first seals, all open,
-	// so a new secret put first rotates keys. Each at least 32 random bytes.
-	// Required.
+	// SessionSecrets are the Site's secrets: the first seals, all open,
+	// so a new secret put first rotates keys. Each at least 32 random
+	// bytes. Required. They seal the session cookies, the logout state,
+	// the refresh results instances share and, for every provider whose
+	// rp.Config.CookieSecrets is empty, its login transactions: give every
+	// instance of the application the same list (in the same order), and
+	// a login started on one instance completes on any other.
 	SessionSecrets []rp.Secret
 
 	// SessionStore, when set, keeps session data on the server and only a
-	// sealed session ID in the cookie: for revocation and for sessions too
-	// large for cookies. Default: the whole session in sealed cookies,
-	// which nothing on the server can revoke: each process then refuses
-	// the sessions it ended itself (logout, a refused refresh, a new
-	// sign-in) until they time out, but other instances of the
-	// application accept their cookies; share a Store to revoke
-	// everywhere. A failing store makes logout answer 503 (see
-	// ErrLogoutIncomplete).
+	// sealed session ID in the cookie: for sessions too large for cookies,
+	// and for revocation without a read of the SharedStore per request.
+	// Sessions are indexed by provider session (sid), subject and local
+	// user, so that logouts delete them all (Store.DeleteIndexed). A
+	// failing store makes logout answer 503 (see ErrLogoutIncomplete).
+	//
+	// Default: the whole session in sealed cookies. Nothing on the server
+	// holds them, so a session is revoked by a revocation record in
+	// Shared, which each signed-in request reads, and which ends every
+	// session of its ID, provider session, subject or user created until
+	// then: records expire after AbsoluteTimeout, when no session they
+	// could end is alive anyway. With the default Shared those records
+	// live in this process only: an instance refuses the sessions it
+	// ended itself (logout, a refused refresh, a new sign-in, the
+	// provider's logouts it received, EndSessionsOf) but other instances
+	// accept their cookies until they time out. With a Shared store
+	// common to all instances, every ending counts everywhere.
 	SessionStore session.Store
+
+	// Shared is the memory the instances of the application share (see
+	// SharedStore): the revocation records of cookie sessions, the
+	// coordination of token refreshes (one refresh per session at the
+	// provider, across instances) and, for every provider whose
+	// rp.Config.ReplayStore is nil, the single use of login states. Give
+	// every instance the same one, such as the Redis store of the module
+	// github.com/oidcrp/rp/session/redisstore. Default: this process's
+	// memory (bounded: when full it forgets its oldest entries first),
+	// which is right for a single process; the providers then keep their
+	// own replay memory. When Shared fails, signed-in requests in cookie
+	// mode are not signed in (fail closed, logged at Error), and endings
+	// of sessions report an error.
+	Shared SharedStore
 
 	// SessionCookieName is the base name of the session cookies: 1 to 64
 	// ASCII letters, digits, '_' or '-', without a prefix. Default
@@ -121,4 +162,3 @@ type Config struct {
 	// Now is the clock; tests replace it. Default time.Now.
 	Now func() time.Time
 }
-

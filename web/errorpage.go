@@ -20,6 +20,8 @@ func ErrorMessage(err error) string {
 		return "You are signed out in this browser, but the sign-out may not have reached every device: the site could not end your session everywhere. Please try again in a few minutes."
 	case errors.Is(err, ErrLogoutState):
 		return "This sign-out link expired or was already used."
+	case errors.Is(err, rp.ErrReplayStore):
+		return "The sign-in could not be checked just now, so it was not completed. Please try again in a moment."
 	}
 	return rp.ErrorMessage(err)
 }

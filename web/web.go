@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/oidcrp/rp"
@@ -26,13 +27,21 @@ type Site struct {
 	order      []*Provider
 	sessions   *session.Manager
 	logoutSeal *seal.Sealer
+	resultSeal *seal.Sealer // refresh results in the SharedStore
 	secure     bool
 	refresher  refresher
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
-	chooser    bool // serve the provider chooser at LoginPage
-	ended      endedSessions
+	handler    http.Handler // mux with the framing headers
+	chooser    bool         // serve the provider chooser at LoginPage
+
+	shared        SharedStore
+	privateShared bool   // shared is this Site's own memory
+	keyPrefix     string // of belongsKey: the session cookie name and "/"
+	// recordsUntil is when (Unix seconds) the last revocation record
+	// this process wrote expires; see checkRecords.
+	recordsUntil atomic.Int64
 }
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -58,7 +67,10 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Site{cfg: cfg, providers: make(map[string]*Provider), ended: newEndedSessions(), secure: true, log: cfg.Logger, now: cfg.Now}
+	w := &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now, shared: cfg.Shared}
+	if w.shared == nil {
+		w.shared, w.privateShared = newMemShared(cfg.Now), true
+	}
 	paths := map[string]string{}
 	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
 		if !routePath(f.path) {
@@ -85,15 +97,20 @@ func New(cfg Config) (*Site, error) {
 		}
 		setDefault(&p.Title, p.Name)
 		setDefault(&p.LoginPath, "/login/"+p.Name)
-		if !routePath(p.LoginPath) {
-			v.add(field+".LoginPath", fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", p.LoginPath))
-			ok = false
+		setDefault(&p.BackchannelLogoutPath, "/backchannel-logout/"+p.Name)
+		setDefault(&p.FrontchannelLogoutPath, "/frontchannel-logout/"+p.Name)
+		for _, f := range []struct{ name, path string }{{"LoginPath", p.LoginPath},
+			{"BackchannelLogoutPath", p.BackchannelLogoutPath}, {"FrontchannelLogoutPath", p.FrontchannelLogoutPath}} {
+			if !routePath(f.path) {
+				v.add(field+"."+f.name, fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", f.path))
+				ok = false
+			}
 		}
 		if !ok {
 			continue
 		}
 		p.redirect, _ = url.Parse(p.RP.RedirectURL()) // rp.New checked it
-		for _, path := range []string{p.LoginPath, p.redirect.Path} {
+		for _, path := range []string{p.LoginPath, p.redirect.Path, p.BackchannelLogoutPath, p.FrontchannelLogoutPath} {
 			if other, taken := paths[path]; taken {
 				v.add(field, fmt.Sprintf("path %q is already used by %s; give each provider its own login path and redirect URL", path, other))
 			}
@@ -129,11 +146,17 @@ func New(cfg Config) (*Site, error) {
 	if len(v.problems) > 0 {
 		return nil, &rp.ConfigError{Problems: v.problems}
 	}
-	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err != nil {
+	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err == nil {
+		w.resultSeal, err = seal.New("rp shared refresh result v1", secrets...)
+	}
+	if err != nil {
 		return nil, &rp.ConfigError{Problems: []rp.ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
 	}
+	w.keyPrefix = w.sessions.CookieName() + "/"
 	w.refresher.calls = make(map[string]*refreshCall)
+	w.adoptShared(secrets)
 	w.mux = w.routes()
+	w.handler = w.mux
 	return w, nil
 }
 
@@ -211,12 +234,14 @@ func (w *Site) routes() *http.ServeMux {
 	return mux
 }
 
-// Handler serves every path Site owns: each provider's LoginPath and
-// callback (its redirect URL's path), LogoutPath (POST), PostLogoutPath
-// and, with several providers and no LoginPage, a provider chooser at
-// "/login". Route those paths to it, or mount it at "/" behind the
-// application's own routes.
-func (w *Site) Handler() http.Handler { return w.mux }
+// Handler serves every path Site owns: each provider's LoginPath, callback
+// (its redirect URL's path), BackchannelLogoutPath (POST) and
+// FrontchannelLogoutPath, LogoutPath (POST), PostLogoutPath and, with
+// several providers and no LoginPage, a provider chooser at "/login".
+// Route those paths to it, or mount it at "/" behind the application's
+// own routes. Every response but the front-channel logout page forbids
+// framing (X-Frame-Options: DENY and CSP frame-ancestors 'none').
+func (w *Site) Handler() http.Handler { return w.handler }
 
 // LoginLink describes one provider for a sign-in page, and for an
 // administrator registering the application at the provider.
@@ -233,6 +258,12 @@ type LoginLink struct {
 	// after logout: register it at the provider as a post-logout redirect
 	// URI.
 	PostLogoutRedirectURL string
+	// BackchannelLogoutURL is where the provider POSTs logout tokens:
+	// register it at the provider as the backchannel_logout_uri.
+	BackchannelLogoutURL string
+	// FrontchannelLogoutURL is the page the provider frames at logout:
+	// register it at the provider as the frontchannel_logout_uri.
+	FrontchannelLogoutURL string
 }
 
 // Providers lists the providers in configuration order, for a sign-in page
@@ -241,7 +272,8 @@ func (w *Site) Providers() []LoginLink {
 	out := make([]LoginLink, 0, len(w.order))
 	for _, p := range w.order {
 		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
-			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p)})
+			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p),
+			BackchannelLogoutURL: w.originURL(p, p.BackchannelLogoutPath), FrontchannelLogoutURL: w.originURL(p, p.FrontchannelLogoutPath)})
 	}
 	return out
 }
@@ -276,8 +308,11 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 			return
 		}
 		claims, _ := json.Marshal(res.Claims) // claims decoded from JSON encode again
+		sid, _ := res.Claims.Raw["sid"].(string)
 		data := &sessionData{
 			Provider:     p.Name,
+			SID:          sid,
+			Subject:      res.Claims.Subject,
 			User:         res.User,
 			Claims:       claims,
 			IDToken:      string(res.Tokens.IDToken),
@@ -300,6 +335,8 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 // statusFor maps a sign-in error to an HTTP status.
 func statusFor(err error) int {
 	switch {
+	case errors.Is(err, rp.ErrReplayStore):
+		return http.StatusServiceUnavailable // nothing was refused: try again
 	case errors.Is(err, rp.ErrNoLocalAccount), errors.Is(err, rp.ErrUnverifiedEmail), errors.Is(err, rp.ErrSubjectConflict),
 		errors.Is(err, rp.ErrAdminRefused), errors.Is(err, rp.ErrUserExists), errors.Is(err, rp.ErrAmbiguousUser), errors.Is(err, rp.ErrAuthorization):
 		return http.StatusForbidden
