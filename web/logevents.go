@@ -47,6 +47,7 @@ var webErrorKinds = []struct {
 	{ErrSessionsNotEnded, "sessions_not_ended"},
 	{ErrSharedStore, "shared_store"},
 	{rp.ErrReplayStore, "replay_store"},
+	{errBackchannelRequest, "backchannel_request"},
 	{session.ErrStore, "session_store"},
 	{session.ErrTooLarge, "session_too_large"},
 }

@@ -156,7 +156,7 @@ func New(cfg Config) (*Site, error) {
 	w.refresher.calls = make(map[string]*refreshCall)
 	w.adoptShared(secrets)
 	w.mux = w.routes()
-	w.handler = w.mux
+	w.handler = w.framing(w.mux)
 	return w, nil
 }
 
@@ -225,6 +225,8 @@ func (w *Site) routes() *http.ServeMux {
 	for _, p := range w.order {
 		mux.Handle("GET "+p.LoginPath, w.loginHandler(p))
 		mux.Handle(p.redirect.Path, w.callbackHandler(p))
+		mux.Handle(p.BackchannelLogoutPath, w.backchannelLogout(p))
+		mux.Handle("GET "+p.FrontchannelLogoutPath, w.frontchannelLogout(p))
 	}
 	if w.chooser {
 		mux.HandleFunc("GET "+defaultLoginPage, w.chooserPage)
