@@ -48,6 +48,8 @@ var webErrorKinds = []struct {
 	{ErrSharedStore, "shared_store"},
 	{rp.ErrReplayStore, "replay_store"},
 	{errBackchannelRequest, "backchannel_request"},
+	{errRefreshRefusedElsewhere, "refresh_refused_elsewhere"},
+	{errRefreshUnavailable, "refresh_unavailable"},
 	{session.ErrStore, "session_store"},
 	{session.ErrTooLarge, "session_too_large"},
 }
