@@ -59,6 +59,7 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors "+frameAncestors(md.Issuer, md.AuthorizationEndpoint, md.EndSessionEndpoint))
+		h.Del("X-Frame-Options") // an application's own middleware may have set it
 		q := r.URL.Query()
 		iss, sid := q.Get("iss"), q.Get("sid")
 		if md.Issuer == "" || iss != md.Issuer || !validSID(sid) || len(q["iss"]) != 1 || len(q["sid"]) != 1 {

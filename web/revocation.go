@@ -41,8 +41,8 @@ const (
 // endedPrefix starts the SharedStore keys of revocation records.
 const endedPrefix = "rp/ended/"
 
-// sharedTimeout bounds each write to the SharedStore or the Store made to
-// end sessions.
+// sharedTimeout bounds each read of the revocation records and each
+// write to the SharedStore or the Store made to end sessions.
 const sharedTimeout = 10 * time.Second
 
 // belongsKey names one thing sessions belong to: the Site's session
@@ -105,6 +105,8 @@ func (w *Site) sessionEnded(ctx context.Context, s *session.Session, data *sessi
 	for i := range keys {
 		keys[i] = endedPrefix + keys[i]
 	}
+	ctx, cancel := context.WithTimeout(ctx, sharedTimeout)
+	defer cancel()
 	vals, err := w.shared.Get(ctx, keys...)
 	if err == nil && len(vals) != len(keys) {
 		err = fmt.Errorf("Get returned %d values for %d keys", len(vals), len(keys))

@@ -46,6 +46,8 @@ func (w *Site) sharedRefresh(ctx context.Context, sessionID string, data *sessio
 	claimKey, resultKey := "rp/refresh/claim/"+id, "rp/refresh/result/"+id
 	token := []byte(randomState())
 	giveUp := time.Now().Add(refreshReuse) // real time: the wait is real
+	ctx, cancel := context.WithTimeout(ctx, refreshReuse+sharedTimeout)
+	defer cancel()
 	for {
 		if time.Now().After(giveUp) {
 			return nil, true, errRefreshUnavailable
