@@ -166,7 +166,8 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	}
 	data, cold, err := decodeHot(s.Data)
 	if err != nil {
-		_ = w.endSession(rw, r, s)
+		// Unreadable by every instance: no revocation record needed.
+		_ = w.sessions.Destroy(rw, r, s)
 		return nil
 	}
 	if !w.stillSignedIn(rw, r, s, data) {
@@ -176,14 +177,17 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 		// A refresh needs the claims (the sign-in's, which the refreshed
 		// ID token must match) and keeps the ID token.
 		if err := data.decodeCold(cold); err != nil {
-			_ = w.endSession(rw, r, s)
+			_ = w.sessions.Destroy(rw, r, s)
 			return nil
 		}
 		cold = nil
 		refreshed, err := w.refresh(r.Context(), s.ID, data)
 		switch {
 		case err != nil && refreshRefused(err):
-			_ = w.endSession(rw, r, s)
+			if err := w.endSession(rw, r, s); err != nil {
+				w.log.ErrorContext(r.Context(), "rp: ending the session of a refused refresh failed; a copy of its cookie may stay signed in",
+					"provider", data.Provider, "error_kind", errorKindOf(err), "error", err.Error())
+			}
 			return nil
 		case err != nil && w.now().Unix() >= data.Expiry:
 			return nil
