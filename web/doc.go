@@ -6,14 +6,14 @@
 //
 // New builds a Site from a Config that lists the providers (a Provider is a
 // named *rp.RP). Site.Handler serves each provider's login path and
-// callback (its redirect URL's path), POST /logout with RP-initiated logout,
-// the provider's return from it, and, with several providers and no
-// LoginPage, a provider chooser at /login. Site.Require lets signed-in
-// requests through with a SessionInfo in the context (SessionFrom, UserFrom,
-// ClaimsFrom) and sends page loads that are not signed in to the sign-in
-// page; Site.Identify does the same for pages open to everyone;
-// Site.SignIn makes the same session for the application's own password
-// sign-in.
+// callback (its redirect URL's path), its back-channel and front-channel
+// logout endpoints, POST /logout with RP-initiated logout, the provider's
+// return from it, and, with several providers and no LoginPage, a provider
+// chooser at /login. Site.Require lets signed-in requests through with a
+// SessionInfo in the context (SessionFrom, UserFrom, ClaimsFrom) and sends
+// page loads that are not signed in to the sign-in page; Site.Identify does
+// the same for pages open to everyone; Site.SignIn makes the same session
+// for the application's own password sign-in.
 //
 // Sessions never fail open: a session store that cannot be read lets nobody
 // in, a logout whose store fails says so (ErrLogoutIncomplete) and still
@@ -22,4 +22,65 @@
 // and refresh is one log line with the provider, iss, sub and the error's
 // kind (rp.ErrorCode), and every failure shown to a user carries the
 // reference of its log line (rp.ErrorRef).
+//
+// # Logout
+//
+// A session ends in one of four ways, each of which ends it on every
+// instance (see Several instances):
+//
+//   - The user signs out here: a POST to LogoutPath ends the session and,
+//     when the provider has an end_session_endpoint, goes on to sign the
+//     user out there (RP-initiated logout), coming back to PostLogoutPath.
+//   - The provider's server signs the user out (Back-Channel Logout): it
+//     POSTs a logout token to Provider.BackchannelLogoutPath, which the
+//     RP verifies; the sessions of its sid, or of its sub when it names
+//     no sid, end. Any failure is a 400 that ends nothing.
+//   - The provider's logout page signs the user out (Front-Channel
+//     Logout): it loads Provider.FrontchannelLogoutPath in an iframe with
+//     iss and sid; the sessions of that sid end. It is the only page the
+//     Site lets be framed, and only by the provider.
+//   - The application ends them: Site.EndSessionsOf ends every session of
+//     a local account, e.g. when an administrator deactivates it.
+//
+// Register the URLs that Site.Providers lists at each provider: the
+// redirect URI, the post-logout redirect URI, the backchannel_logout_uri
+// and the frontchannel_logout_uri (with session required, so that the
+// provider sends iss and sid; the back-channel one with
+// backchannel_logout_session_required where the provider offers it).
+// Browsers usually withhold cookies from a cross-site iframe, which is
+// why both provider logouts find the sessions by sid on the server: with a
+// SessionStore (sessions are indexed by provider session, subject and
+// user), or in cookie mode by a revocation record in Config.Shared that
+// each signed-in request checks. Such a record refuses every session of
+// its sid, subject or user created until then, and expires after
+// AbsoluteTimeout, when none of them can be alive anyway.
+//
+// # Several instances
+//
+// Instances of an application behind a load balancer act as one Site when
+// they share:
+//
+//   - SessionSecrets, the same list in every instance: they seal the
+//     session cookies, the logout state, the shared refresh results, and
+//     the login transactions of every provider whose rp.Config has no
+//     CookieSecrets of its own, so a login started on one instance
+//     completes on another and keys rotate everywhere at once.
+//   - Shared, a SharedStore such as the Redis one of
+//     github.com/oidcrp/rp/session/redisstore: it makes every ending of a
+//     cookie session count everywhere, a login state usable once across
+//     instances (for every provider whose rp.Config has no ReplayStore),
+//     and a due token refresh happen once per session, the other instances
+//     waiting for its result, so that a provider that rotates refresh
+//     tokens never sees one twice.
+//   - optionally SessionStore, which keeps sessions on the server.
+//
+// Without a common Shared, each instance knows only what it did itself:
+// in cookie mode a session ended on one instance (by any of the four
+// ways) stays signed in on the others until it times out. With one, cookie
+// mode revokes everything, until the absolute timeout, at the cost of one
+// read of Shared per signed-in request; store mode needs no such read. A
+// failing Shared fails closed: cookie sessions are not signed in, endings
+// report ErrSessionsNotEnded, refreshes do not happen (the session stays
+// signed in while its access token is valid), and logins whose state
+// cannot be checked are refused with a 503 asking to try again.
 package web

@@ -20,6 +20,8 @@ func ErrorMessage(err error) string {
 		return "You are signed out in this browser, but the sign-out may not have reached every device: the site could not end your session everywhere. Please try again in a few minutes."
 	case errors.Is(err, ErrLogoutState):
 		return "This sign-out link expired or was already used."
+	case errors.Is(err, rp.ErrReplayStore):
+		return "The sign-in could not be checked just now, so it was not completed. Please try again in a moment."
 	}
 	return rp.ErrorMessage(err)
 }
@@ -49,7 +51,8 @@ func renderError(w http.ResponseWriter, status int, err error) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_ = errorPage.Execute(w, data)
 }

@@ -107,3 +107,56 @@ func (b browser) get(url string) string {
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
 }
+
+// An administrator deactivates an account: EndSessionsOf ends every session
+// of that local user, on every instance sharing the Site's SharedStore (here
+// the default, this process's memory), and the next request is not signed in.
+func ExampleSite_EndSessionsOf() {
+	op := rptest.NewServer(rptest.Config{Users: []rptest.User{{Subject: "alice"}}})
+	defer op.Close()
+	mux := http.NewServeMux()
+	app := httptest.NewServer(mux)
+	defer app.Close()
+
+	users := rp.NewMemoryUserStore()
+	matcher, err := rp.NewMatcher(rp.MatcherConfig{Store: users, CreateUsers: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mock, err := rp.New(context.Background(), rp.Config{
+		Authority: op.Issuer(), ClientID: op.ClientID(), ClientSecret: rp.Secret(op.ClientSecret()),
+		RedirectURL: app.URL + "/callback/mock", Matcher: matcher,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	site, err := web.New(web.Config{
+		Providers:      []web.Provider{{Name: "mock", RP: mock}},
+		SessionSecrets: []rp.Secret{"an example secret of 32 bytes or more, random in real life"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("/", site.Handler())
+	mux.Handle("GET /{$}", site.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := web.UserFrom(r.Context()); u != nil {
+			fmt.Fprintf(w, "signed in as account %s", u.ID)
+			return
+		}
+		fmt.Fprint(w, "not signed in")
+	})))
+
+	alice := newBrowser()
+	alice.get(app.URL + "/login/mock")
+	page := alice.get(app.URL + "/")
+	fmt.Println(page != "not signed in")
+	var id string
+	fmt.Sscanf(page, "signed in as account %s", &id)
+	if err := site.EndSessionsOf(context.Background(), id); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(alice.get(app.URL + "/"))
+	// Output:
+	// true
+	// not signed in
+}

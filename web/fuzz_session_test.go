@@ -22,7 +22,8 @@ import (
 // fuzzCookieSecret seals the transaction cookies of the fuzzed RP; fuzzNow
 // is its clock.
 func fuzzSessionData(provider, idToken, accessToken, refreshToken string, claims []byte, expiry int64, userID, username, groups string, admin bool) *sessionData {
-	d := &sessionData{Provider: provider, Claims: claims, IDToken: idToken, AccessToken: accessToken, RefreshToken: refreshToken, Expiry: expiry}
+	d := &sessionData{Provider: provider, Claims: claims, IDToken: idToken, AccessToken: accessToken, RefreshToken: refreshToken, Expiry: expiry,
+		SID: username + groups, Subject: userID}
 	if userID != "" || username != "" || groups != "" || admin {
 		d.User = &rp.User{ID: userID, Username: username, Email: username + "@example.com", Name: provider, Admin: admin}
 		if groups != "" {
@@ -107,11 +108,14 @@ func FuzzSessionData(f *testing.F) {
 		return append(append(b, hot...), coldRaw, 0, idTokenNone)
 	}
 	add(withHot())
-	add(withHot(0, 0, 0, 0, 0))
-	add(withHot(0, 0x80, 0x00, 0, 0, 0))
-	add(withHot(0, 0, 0, 0, 2))
-	add(withHot(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x7f))
-	add(withHot(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 1, 'k', 0, 1, 'k', 0))
+	add(withHot(0, 0, 0, 0, 0, 0, 0))
+	add(withHot(0, 0, 0, 0, 0))                      // format 2's hot part: no sid, sub
+	add(withHot(0, 0, 0, 0, 2, 's', 'x', 1, 'u', 0)) // sid "sx", sub "u"
+	add(withHot(0, 0, 0, 0, 9, 's', 0))              // a sid longer than the data
+	add(withHot(0, 0x80, 0x00, 0, 0, 0, 0, 0))
+	add(withHot(0, 0, 0, 0, 0, 0, 2))
+	add(withHot(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x7f))
+	add(withHot(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 1, 'k', 0, 1, 'k', 0))
 	add([]byte{sessionFormat, 0, coldDeflate, 0xff})
 	add([]byte{sessionFormat, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	add([]byte{sessionFormat, 0x80})
@@ -159,7 +163,7 @@ func FuzzSessionData(f *testing.F) {
 		sd := fuzzSessionData(provider, idToken, accessToken, refreshToken, claims, expiry, userID, username, groups, admin)
 		x := fuzzEncode(t, sd)
 		d := fuzzDecode(t, x)
-		if d.IDToken != idToken || d.AccessToken != accessToken || d.RefreshToken != refreshToken ||
+		if d.IDToken != idToken || d.AccessToken != accessToken || d.RefreshToken != refreshToken || d.SID != sd.SID || d.Subject != sd.Subject ||
 			!bytes.Equal(d.Claims, claims) || d.Expiry != expiry || (d.User == nil) != (sd.User == nil) {
 			t.Fatalf("decode(encode(%+v)) = %+v", sd, d)
 		}

@@ -26,6 +26,14 @@ const (
 	evRefresh         = "rp: token refresh"
 	evRefreshRefused  = "rp: token refresh refused; session ended"
 	evRefreshFailed   = "rp: token refresh failed; session kept"
+	evRefreshReused   = "rp: token refresh done by another instance"
+
+	evSessionsEnded     = "rp: sessions ended"
+	evSessionsNotEnded  = "rp: sessions not ended"
+	evBackchannelLogout = "rp: back-channel logout"
+	evBackchannelFailed = "rp: back-channel logout refused"
+	evFrontchannel      = "rp: front-channel logout"
+	evFrontchannelFail  = "rp: front-channel logout incomplete"
 )
 
 // webErrorKinds are the "error_kind" words of the web layer's own errors;
@@ -36,6 +44,12 @@ var webErrorKinds = []struct {
 }{
 	{ErrLogoutIncomplete, "logout_incomplete"},
 	{ErrLogoutState, "logout_state"},
+	{ErrSessionsNotEnded, "sessions_not_ended"},
+	{ErrSharedStore, "shared_store"},
+	{rp.ErrReplayStore, "replay_store"},
+	{errBackchannelRequest, "backchannel_request"},
+	{errRefreshRefusedElsewhere, "refresh_refused_elsewhere"},
+	{errRefreshUnavailable, "refresh_unavailable"},
 	{session.ErrStore, "session_store"},
 	{session.ErrTooLarge, "session_too_large"},
 }
@@ -55,9 +69,10 @@ func errorKindOf(err error) string {
 // a forged return from the provider's logout), Info otherwise.
 func levelOf(err error) slog.Level {
 	switch {
-	case errors.Is(err, rp.ErrStore), errors.Is(err, session.ErrStore):
+	case errors.Is(err, rp.ErrStore), errors.Is(err, session.ErrStore), errors.Is(err, ErrSharedStore),
+		errors.Is(err, rp.ErrReplayStore), errors.Is(err, ErrSessionsNotEnded):
 		return slog.LevelError
-	case rp.Suspicious(err), errors.Is(err, ErrLogoutState):
+	case rp.Suspicious(err), errors.Is(err, ErrLogoutState), errors.Is(err, rp.ErrInvalidLogoutToken):
 		return slog.LevelWarn
 	}
 	return slog.LevelInfo

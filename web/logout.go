@@ -119,8 +119,11 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 
 // postLogoutURI is the absolute URL the provider returns to after logout:
 // the provider's redirect URL origin with PostLogoutPath.
-func (w *Site) postLogoutURI(p *Provider) string {
-	u := url.URL{Scheme: p.redirect.Scheme, Host: p.redirect.Host, Path: w.cfg.PostLogoutPath}
+func (w *Site) postLogoutURI(p *Provider) string { return w.originURL(p, w.cfg.PostLogoutPath) }
+
+// originURL is the absolute URL of path at the origin of p's redirect URL.
+func (w *Site) originURL(p *Provider, path string) string {
+	u := url.URL{Scheme: p.redirect.Scheme, Host: p.redirect.Host, Path: path}
 	return u.String()
 }
 

@@ -23,6 +23,7 @@ type refreshCall struct {
 	done    chan struct{}
 	data    *sessionData
 	err     error
+	other   bool // done by another instance
 	expires time.Time
 }
 
@@ -40,7 +41,8 @@ func (w *Site) refreshDue(data *sessionData) bool {
 }
 
 // refresh returns data with refreshed tokens, doing the refresh once for
-// all concurrent callers with the same session and refresh token. The
+// all concurrent callers with the same session and refresh token in this
+// process, and once across instances behind that (sharedRefresh). The
 // caller that does it logs the outcome, once. A caller that stops waiting
 // because ctx is done gets ctx's error, which refreshRefused does not count
 // as a refusal. A result that is not a refusal is not kept for later
@@ -72,7 +74,7 @@ func (w *Site) refresh(ctx context.Context, sessionID string, data *sessionData)
 	// The refresh runs to completion even if this request goes away, as
 	// other requests may be waiting for it.
 	ctx = context.WithoutCancel(ctx)
-	c.data, c.err = w.doRefresh(ctx, data)
+	c.data, c.other, c.err = w.sharedRefresh(ctx, sessionID, data)
 	if c.err != nil && !refreshRefused(c.err) {
 		w.refresher.mu.Lock()
 		if w.refresher.calls[key] == c {
@@ -83,6 +85,8 @@ func (w *Site) refresh(ctx context.Context, sessionID string, data *sessionData)
 	close(c.done)
 	iss, sub := sessionSubject(data)
 	switch {
+	case c.err == nil && c.other:
+		w.log.InfoContext(ctx, evRefreshReused, "provider", data.Provider, "iss", iss, "sub", sub)
 	case c.err == nil:
 		w.log.InfoContext(ctx, evRefresh, "provider", data.Provider, "iss", iss, "sub", sub)
 	case refreshRefused(c.err):
@@ -97,7 +101,8 @@ func (w *Site) refresh(ctx context.Context, sessionID string, data *sessionData)
 // the session) says no, which ends the session: a token endpoint answer
 // with an OAuth error code and a 4xx status (invalid_grant: the refresh
 // token was revoked or expired), a refreshed ID token that fails
-// verification, a provider no longer configured, or an unreadable session.
+// verification, a provider no longer configured, an unreadable session,
+// or such a refusal of the refresh another instance made.
 // Anything else (a cancelled or timed-out wait, a transport error, a 5xx)
 // says nothing about the session, which stays.
 func refreshRefused(err error) bool {
@@ -105,7 +110,8 @@ func refreshRefused(err error) bool {
 	if errors.As(err, &te) {
 		return te.Code != "" && te.StatusCode < 500
 	}
-	return errors.Is(err, rp.ErrInvalidIDToken) || errors.Is(err, rp.ErrNoLocalAccount) || errors.Is(err, errSessionFormat)
+	return errors.Is(err, rp.ErrInvalidIDToken) || errors.Is(err, rp.ErrNoLocalAccount) || errors.Is(err, errSessionFormat) ||
+		errors.Is(err, errRefreshRefusedElsewhere)
 }
 
 // sessionSubject returns the iss and sub of data's claims, for logs.

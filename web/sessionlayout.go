@@ -14,6 +14,8 @@ import (
 // sessionData is what a session holds.
 type sessionData struct {
 	Provider     string // "" for SignIn
+	SID          string // the provider's session ID (claim sid), if any
+	Subject      string // the provider's sub
 	User         *rp.User
 	Claims       json.RawMessage // decoded only when a handler asks
 	IDToken      string          // kept for id_token_hint at logout
@@ -22,19 +24,20 @@ type sessionData struct {
 	Expiry       int64 // access token expiry, Unix seconds
 }
 
-// sessionFormat versions the encoding of sessionData. Format 1 (a JSON
+// sessionFormat versions the encoding of sessionData. Formats 1 (a JSON
 // head and five parts, all of it compressed by package session when large)
-// is no longer read: such a session is "no session", and the user signs in
-// again.
-const sessionFormat = 2
+// and 2 (format 3 without the provider's sid and sub, which a signed-in
+// request needs to check revocation) are no longer read: such a session is
+// "no session", and the user signs in again.
+const sessionFormat = 3
 
-// The layout of format 2, in which a signed-in request reads only what it
+// The layout of format 3, in which a signed-in request reads only what it
 // uses:
 //
 //	format byte
 //	hot part:  uvarint(length) then, in binary (no JSON):
 //	           provider, varint expiry, access token, refresh token,
-//	           user (0, or 1 and its fields)
+//	           sid, sub, user (0, or 1 and its fields)
 //	cold part: coldRaw or coldDeflate, then the cold body (compressed
 //	           with coldDeflate):
 //	           claims JSON, ID token
@@ -64,7 +67,7 @@ var errSessionFormat = errors.New("rp: unreadable session")
 
 // encode lays d out as described above.
 func (d *sessionData) encode() ([]byte, error) {
-	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + userSize(d.User)
+	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + len(d.SID) + len(d.Subject) + userSize(d.User)
 	buf := make([]byte, 0, n+len(d.Claims)+len(d.IDToken))
 	buf = append(buf, sessionFormat)
 	hot := make([]byte, 0, n)
@@ -72,6 +75,8 @@ func (d *sessionData) encode() ([]byte, error) {
 	hot = binary.AppendVarint(hot, d.Expiry)
 	hot = appendString(hot, d.AccessToken)
 	hot = appendString(hot, d.RefreshToken)
+	hot = appendString(hot, d.SID)
+	hot = appendString(hot, d.Subject)
 	hot = appendUser(hot, d.User)
 	buf = binary.AppendUvarint(buf, uint64(len(hot)))
 	buf = append(buf, hot...)
@@ -117,6 +122,8 @@ func decodeHot(b []byte) (*sessionData, []byte, error) {
 	d.Expiry = r.varint()
 	d.AccessToken = r.str()
 	d.RefreshToken = r.str()
+	d.SID = r.str()
+	d.Subject = r.str()
 	d.User = r.user()
 	if r.bad || len(r.s) != 0 {
 		return nil, nil, errSessionFormat

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/oidcrp/rp"
@@ -16,118 +17,6 @@ import (
 	"github.com/oidcrp/rp/internal/seal"
 	"github.com/oidcrp/rp/session"
 )
-
-// Provider is one identity provider of a Site, e.g. Entra ID for staff and
-// Okta for a customer.
-type Provider struct {
-	// Name identifies the provider in paths and sessions: letters, digits,
-	// '-' and '_', e.g. "azure". Required and unique.
-	Name string
-	// Title is the label of its sign-in button. Default Name.
-	Title string
-	// RP is the provider's relying party. Its Config.RedirectURL's path is
-	// where Site serves the provider's callback, and must differ between
-	// providers.
-	RP *rp.RP
-	// LoginPath is where Site starts a sign-in with this provider. Default
-	// "/login/" + Name.
-	LoginPath string
-
-	redirect *url.URL // RP.RedirectURL, parsed by New
-}
-
-// Config configures a Site. Zero fields have the documented defaults.
-type Config struct {
-	// Providers are the identity providers users may sign in with. At
-	// least one, unless the application only uses SignIn.
-	Providers []Provider
-
-	// SessionSecrets seal the session cookies: the first seals, all open,
-	// so a new secret put first rotates keys. Each at least 32 random bytes.
-	// Required.
-	SessionSecrets []rp.Secret
-
-	// SessionStore, when set, keeps session data on the server and only a
-	// sealed session ID in the cookie: for revocation and for sessions too
-	// large for cookies. Default: the whole session in sealed cookies,
-	// which nothing on the server can revoke: each process then refuses
-	// the sessions it ended itself (logout, a refused refresh, a new
-	// sign-in) until they time out, but other instances of the
-	// application accept their cookies; share a Store to revoke
-	// everywhere. A failing store makes logout answer 503 (see
-	// ErrLogoutIncomplete).
-	SessionStore session.Store
-
-	// SessionCookieName is the base name of the session cookies: 1 to 64
-	// ASCII letters, digits, '_' or '-', without a prefix. Default
-	// "rp_session". Two Webs on one host (say "Manage" and "Produce")
-	// need different names, or signing in to one signs the user out of
-	// the other. The logout state cookie is named after it
-	// (SessionCookieName + "_logout"; "rp_logout" for the default).
-	SessionCookieName string
-
-	// SessionCookiePath is the Path of the session and logout cookies:
-	// the browser sends them only under it, e.g. "/manage". Default "/".
-	// LogoutPath, PostLogoutPath and the pages behind Require must be
-	// under it. A path other than "/" cannot have the "__Host-" cookie
-	// prefix, which requires Path=/; such cookies get "__Secure-"
-	// instead, which still keeps them off plain http but lets a sibling
-	// subdomain plant a cookie of the same name: prefer "/" and distinct
-	// SessionCookieNames where that is possible.
-	SessionCookiePath string
-
-	// AbsoluteTimeout ends a session this long after sign-in (default 8h);
-	// IdleTimeout ends it after this long without a request (default 1h).
-	AbsoluteTimeout time.Duration
-	IdleTimeout     time.Duration
-
-	// MaxSessionSize caps the sealed session cookies' total size (default
-	// 24 KiB); a sign-in whose session is larger fails with
-	// session.ErrTooLarge, unless SessionStore is set.
-	MaxSessionSize int
-
-	// LoginPage is where Require sends browsers that are not signed in,
-	// with a return_to parameter: the application's sign-in page, listing
-	// Providers() as buttons. Default: the only provider's LoginPath; with
-	// several providers "/login", where Handler then serves a plain page
-	// with a sign-in button per provider; with none "/login", which the
-	// application must serve.
-	LoginPage string
-
-	// LogoutPath is where a POST signs the user out. Default "/logout".
-	LogoutPath string
-
-	// PostLogoutPath is where the provider sends the browser back after
-	// RP-initiated logout; register origin + PostLogoutPath as the
-	// post-logout redirect URI at the provider. Default
-	// "/signout-callback-oidc".
-	PostLogoutPath string
-
-	// LoggedOutURL is where the browser lands after logout, e.g. a
-	// "You are signed out" page or a company portal. Default "/".
-	LoggedOutURL string
-
-	// RefreshBefore is how long before the access token's expiry Require
-	// refreshes it, when the session holds a refresh token. Default 1m.
-	RefreshBefore time.Duration
-
-	// ErrorHandler renders failed sign-ins and logouts. It must not reveal
-	// err's details beyond its kind to the browser (ErrorMessage); show
-	// rp.ErrorRef(err), the reference that is also in the log line, so users
-	// can quote it to support. Default: a small HTML page with both.
-	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
-
-	// Logger receives one line per sign-in, refused sign-in, logout and
-	// token refresh: at Info, refusals that look like an attack (a bad
-	// signature, a reused state, a mix-up) at Warn, and failures of the
-	// session or user store at Error, with the attributes provider, iss,
-	// sub, error_kind (a short stable word such as "state_reused") and
-	// ref. Never tokens, codes or secrets. Default: discard.
-	Logger *slog.Logger
-
-	// Now is the clock; tests replace it. Default time.Now.
-	Now func() time.Time
-}
 
 // Site serves sign-in, callback and logout for a set of providers, keeps
 // sessions, and guards the application's handlers with Require. It is
@@ -138,13 +27,21 @@ type Site struct {
 	order      []*Provider
 	sessions   *session.Manager
 	logoutSeal *seal.Sealer
+	resultSeal *seal.Sealer // refresh results in the SharedStore
 	secure     bool
 	refresher  refresher
 	log        *slog.Logger
 	now        func() time.Time
 	mux        *http.ServeMux
-	chooser    bool // serve the provider chooser at LoginPage
-	ended      endedSessions
+	handler    http.Handler // mux with the framing headers
+	chooser    bool         // serve the provider chooser at LoginPage
+
+	shared        SharedStore
+	privateShared bool   // shared is this Site's own memory
+	keyPrefix     string // of belongsKey: the session cookie name and "/"
+	// recordsUntil is when (Unix seconds) the last revocation record
+	// this process wrote expires; see checkRecords.
+	recordsUntil atomic.Int64
 }
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -170,7 +67,10 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Site{cfg: cfg, providers: make(map[string]*Provider), ended: newEndedSessions(), secure: true, log: cfg.Logger, now: cfg.Now}
+	w := &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now, shared: cfg.Shared}
+	if w.shared == nil {
+		w.shared, w.privateShared = newMemShared(cfg.Now), true
+	}
 	paths := map[string]string{}
 	for _, f := range []struct{ field, path string }{{"LogoutPath", cfg.LogoutPath}, {"PostLogoutPath", cfg.PostLogoutPath}} {
 		if !routePath(f.path) {
@@ -197,15 +97,20 @@ func New(cfg Config) (*Site, error) {
 		}
 		setDefault(&p.Title, p.Name)
 		setDefault(&p.LoginPath, "/login/"+p.Name)
-		if !routePath(p.LoginPath) {
-			v.add(field+".LoginPath", fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", p.LoginPath))
-			ok = false
+		setDefault(&p.BackchannelLogoutPath, "/backchannel-logout/"+p.Name)
+		setDefault(&p.FrontchannelLogoutPath, "/frontchannel-logout/"+p.Name)
+		for _, f := range []struct{ name, path string }{{"LoginPath", p.LoginPath},
+			{"BackchannelLogoutPath", p.BackchannelLogoutPath}, {"FrontchannelLogoutPath", p.FrontchannelLogoutPath}} {
+			if !routePath(f.path) {
+				v.add(field+"."+f.name, fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", f.path))
+				ok = false
+			}
 		}
 		if !ok {
 			continue
 		}
 		p.redirect, _ = url.Parse(p.RP.RedirectURL()) // rp.New checked it
-		for _, path := range []string{p.LoginPath, p.redirect.Path} {
+		for _, path := range []string{p.LoginPath, p.redirect.Path, p.BackchannelLogoutPath, p.FrontchannelLogoutPath} {
 			if other, taken := paths[path]; taken {
 				v.add(field, fmt.Sprintf("path %q is already used by %s; give each provider its own login path and redirect URL", path, other))
 			}
@@ -241,11 +146,17 @@ func New(cfg Config) (*Site, error) {
 	if len(v.problems) > 0 {
 		return nil, &rp.ConfigError{Problems: v.problems}
 	}
-	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err != nil {
+	if w.logoutSeal, err = seal.New("rp logout state v1", secrets...); err == nil {
+		w.resultSeal, err = seal.New("rp shared refresh result v1", secrets...)
+	}
+	if err != nil {
 		return nil, &rp.ConfigError{Problems: []rp.ConfigProblem{{Field: "SessionSecrets", Message: err.Error()}}}
 	}
+	w.keyPrefix = w.sessions.CookieName() + "/"
 	w.refresher.calls = make(map[string]*refreshCall)
+	w.adoptShared(secrets)
 	w.mux = w.routes()
+	w.handler = w.framing(w.mux)
 	return w, nil
 }
 
@@ -314,6 +225,8 @@ func (w *Site) routes() *http.ServeMux {
 	for _, p := range w.order {
 		mux.Handle("GET "+p.LoginPath, w.loginHandler(p))
 		mux.Handle(p.redirect.Path, w.callbackHandler(p))
+		mux.Handle(p.BackchannelLogoutPath, w.backchannelLogout(p))
+		mux.Handle("GET "+p.FrontchannelLogoutPath, w.frontchannelLogout(p))
 	}
 	if w.chooser {
 		mux.HandleFunc("GET "+defaultLoginPage, w.chooserPage)
@@ -323,12 +236,14 @@ func (w *Site) routes() *http.ServeMux {
 	return mux
 }
 
-// Handler serves every path Site owns: each provider's LoginPath and
-// callback (its redirect URL's path), LogoutPath (POST), PostLogoutPath
-// and, with several providers and no LoginPage, a provider chooser at
-// "/login". Route those paths to it, or mount it at "/" behind the
-// application's own routes.
-func (w *Site) Handler() http.Handler { return w.mux }
+// Handler serves every path Site owns: each provider's LoginPath, callback
+// (its redirect URL's path), BackchannelLogoutPath (POST) and
+// FrontchannelLogoutPath, LogoutPath (POST), PostLogoutPath and, with
+// several providers and no LoginPage, a provider chooser at "/login".
+// Route those paths to it, or mount it at "/" behind the application's
+// own routes. Every response but the front-channel logout page forbids
+// framing (X-Frame-Options: DENY and CSP frame-ancestors 'none').
+func (w *Site) Handler() http.Handler { return w.handler }
 
 // LoginLink describes one provider for a sign-in page, and for an
 // administrator registering the application at the provider.
@@ -345,6 +260,12 @@ type LoginLink struct {
 	// after logout: register it at the provider as a post-logout redirect
 	// URI.
 	PostLogoutRedirectURL string
+	// BackchannelLogoutURL is where the provider POSTs logout tokens:
+	// register it at the provider as the backchannel_logout_uri.
+	BackchannelLogoutURL string
+	// FrontchannelLogoutURL is the page the provider frames at logout:
+	// register it at the provider as the frontchannel_logout_uri.
+	FrontchannelLogoutURL string
 }
 
 // Providers lists the providers in configuration order, for a sign-in page
@@ -353,7 +274,8 @@ func (w *Site) Providers() []LoginLink {
 	out := make([]LoginLink, 0, len(w.order))
 	for _, p := range w.order {
 		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
-			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p)})
+			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p),
+			BackchannelLogoutURL: w.originURL(p, p.BackchannelLogoutPath), FrontchannelLogoutURL: w.originURL(p, p.FrontchannelLogoutPath)})
 	}
 	return out
 }
@@ -388,8 +310,11 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 			return
 		}
 		claims, _ := json.Marshal(res.Claims) // claims decoded from JSON encode again
+		sid, _ := res.Claims.Raw["sid"].(string)
 		data := &sessionData{
 			Provider:     p.Name,
+			SID:          sid,
+			Subject:      res.Claims.Subject,
 			User:         res.User,
 			Claims:       claims,
 			IDToken:      string(res.Tokens.IDToken),
@@ -412,6 +337,8 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 // statusFor maps a sign-in error to an HTTP status.
 func statusFor(err error) int {
 	switch {
+	case errors.Is(err, rp.ErrReplayStore):
+		return http.StatusServiceUnavailable // nothing was refused: try again
 	case errors.Is(err, rp.ErrNoLocalAccount), errors.Is(err, rp.ErrUnverifiedEmail), errors.Is(err, rp.ErrSubjectConflict),
 		errors.Is(err, rp.ErrAdminRefused), errors.Is(err, rp.ErrUserExists), errors.Is(err, rp.ErrAmbiguousUser), errors.Is(err, rp.ErrAuthorization):
 		return http.StatusForbidden

@@ -107,16 +107,24 @@ func (w *Site) startSession(rw http.ResponseWriter, r *http.Request, data *sessi
 	if err != nil {
 		return err
 	}
-	return w.sessions.Save(rw, r, w.sessions.New(payload))
+	s := w.sessions.New(payload)
+	if w.cfg.SessionStore != nil {
+		s.Index = w.belongsKeys(data) // for the logouts and EndSessionsOf
+	}
+	return w.sessions.Save(rw, r, s)
 }
 
-// endSession destroys s and deletes r's session cookies. It remembers s as
-// ended in cookie mode, where nothing else revokes it, and when the Store
-// failed to delete it, whose error it returns.
+// endSession destroys s and deletes r's session cookies. It records s as
+// ended (a revocation record) in cookie mode, where nothing else revokes
+// it, and when the Store failed to delete it. It returns the error of the
+// Store or of the SharedStore: the browser's cookies are gone, but a copy
+// of them may still be signed in.
 func (w *Site) endSession(rw http.ResponseWriter, r *http.Request, s *session.Session) error {
 	err := w.sessions.Destroy(rw, r, s)
 	if s != nil && (w.cfg.SessionStore == nil || err != nil) {
-		w.ended.add(s.ID, s.Created.Add(w.sessions.AbsoluteTimeout()), w.now())
+		if rerr := w.endSessionRecord(r.Context(), s); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
 	}
 	return err
 }
@@ -156,33 +164,36 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	if s == nil {
 		return nil
 	}
-	if w.ended.has(s.ID, w.now()) {
-		_ = w.sessions.Destroy(rw, r, nil)
-		return nil
-	}
 	data, cold, err := decodeHot(s.Data)
 	if err != nil {
-		_ = w.endSession(rw, r, s)
+		// Unreadable by every instance: no revocation record needed.
+		_ = w.sessions.Destroy(rw, r, s)
+		return nil
+	}
+	if !w.stillSignedIn(rw, r, s, data) {
 		return nil
 	}
 	if w.refreshDue(data) {
 		// A refresh needs the claims (the sign-in's, which the refreshed
 		// ID token must match) and keeps the ID token.
 		if err := data.decodeCold(cold); err != nil {
-			_ = w.endSession(rw, r, s)
+			_ = w.sessions.Destroy(rw, r, s)
 			return nil
 		}
 		cold = nil
 		refreshed, err := w.refresh(r.Context(), s.ID, data)
 		switch {
 		case err != nil && refreshRefused(err):
-			_ = w.endSession(rw, r, s)
+			if err := w.endSession(rw, r, s); err != nil {
+				w.log.ErrorContext(r.Context(), "rp: ending the session of a refused refresh failed; a copy of its cookie may stay signed in",
+					"provider", data.Provider, "error_kind", errorKindOf(err), "error", err.Error())
+			}
 			return nil
 		case err != nil && w.now().Unix() >= data.Expiry:
 			return nil
 		case err != nil:
 			// The access token is still valid: keep going with it.
-		case w.ended.has(s.ID, w.now()):
+		case !w.stillSignedIn(rw, r, s, data):
 			return nil // ended while the refresh ran; do not bring it back
 		default:
 			data = refreshed
@@ -205,6 +216,24 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
 	}
 	return info
+}
+
+// stillSignedIn reports whether no revocation record ends s (of data),
+// deleting the browser's session cookies when one does. When the
+// SharedStore cannot tell, it logs that at Error and reports false, the
+// session kept for a later request (fail closed).
+func (w *Site) stillSignedIn(rw http.ResponseWriter, r *http.Request, s *session.Session, data *sessionData) bool {
+	ended, err := w.sessionEnded(r.Context(), s, data)
+	if err != nil {
+		w.log.ErrorContext(r.Context(), "rp: shared store failed; request treated as not signed in",
+			"provider", data.Provider, "error_kind", errorKindOf(err), "error", err.Error())
+		return false
+	}
+	if ended {
+		_ = w.sessions.Destroy(rw, r, nil)
+		return false
+	}
+	return true
 }
 
 // Require lets signed-in requests through to next with the session in the

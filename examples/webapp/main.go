@@ -168,6 +168,10 @@ func run(ctx context.Context, opts options, log *slog.Logger) error {
 		fmt.Println("Signing in at two embedded mock providers; the sign-in page lists the demo accounts.")
 	} else {
 		fmt.Printf("Signing in at %s; the provider must accept the redirect URI %s\n", opts.Authority, opts.RedirectURL)
+		for _, l := range a.web.Providers() {
+			fmt.Printf("For sign-outs the provider starts, register its back-channel logout URI %s and front-channel logout URI %s\n",
+				l.BackchannelLogoutURL, l.FrontchannelLogoutURL)
+		}
 		fmt.Printf("The local administrator signs in with username admin and password %s\n", adminPassword)
 	}
 	return serve(ctx, srv, ln, log)
