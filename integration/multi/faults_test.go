@@ -100,9 +100,6 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 				if status, body := br.me(in.url); status != http.StatusUnauthorized {
 					t.Fatalf("/me on %s with Redis down: %d %s, want 401 (fail closed)", in.name, status, body)
 				}
-				if !strings.Contains(in.log.String(), `"level":"ERROR"`) {
-					t.Fatalf("%s logged no error while Redis was down:\n%s", in.name, in.log.String())
-				}
 			}
 			other := newBrowser(t)
 			callback, _ := other.startLogin(s.lb.ts.URL)

@@ -267,7 +267,11 @@ func freePort(t *testing.T) int {
 func newProvider(t *testing.T, siteURL string, cfg rptest.Config) *rptest.Server {
 	cfg.RedirectURIs = []string{siteURL + "/callback"}
 	cfg.PostLogoutRedirectURIs = []string{siteURL + "/signout-callback-oidc"}
+	if len(cfg.Users) == 0 {
+		cfg.Users = []rptest.User{{Subject: "alice", Claims: map[string]any{"email": "alice@example.com", "email_verified": true, "name": "Alice"}}}
+	}
 	op := rptest.NewServer(cfg)
+	op.SetDefaultUser(cfg.Users[0].Subject)
 	t.Cleanup(op.Close)
 	return op
 }
@@ -278,4 +282,13 @@ func appArgs(op *rptest.Server, siteURL, sessions string, redis redisTarget, pre
 		"-client-secret", op.ClientSecret(), "-secret", testSecret, "-sessions", sessions, "-prefix", prefix}
 	args = append(args, redis.flags...)
 	return append(args, extra...)
+}
+
+// mustURL parses u, which the test built itself.
+func mustURL(u string) *url.URL {
+	pu, err := url.Parse(u)
+	if err != nil {
+		panic(err)
+	}
+	return pu
 }

@@ -70,7 +70,8 @@ func benchLoad(b *testing.B, cfg web.Config, clients int) {
 	srv.Start()
 	b.Cleanup(srv.Close)
 	siteURL = srv.URL
-	op := rptest.NewServer(rptest.Config{RedirectURIs: []string{siteURL + "/callback"}})
+	op := rptest.NewServer(rptest.Config{RedirectURIs: []string{siteURL + "/callback"}, Users: []rptest.User{{Subject: "alice"}}})
+	op.SetDefaultUser("alice")
 	b.Cleanup(op.Close)
 	r, err := rp.New(ctx, rp.Config{Authority: op.Issuer(), ClientID: op.ClientID(),
 		ClientSecret: rp.Secret(op.ClientSecret()), RedirectURL: siteURL + "/callback"})

@@ -21,14 +21,14 @@ var _ = readmeSeveralInstances
 func readmeSeveralInstances(azure *rp.RP) (*web.Site, error) {
 	client := redis.NewUniversalClient(&redis.UniversalOptions{
 		Addrs:                 strings.Split(os.Getenv("REDIS_ADDRS"), ","), // several: a Cluster
-		ContextTimeoutEnabled: true,                                          // request deadlines bound Redis calls
+		ContextTimeoutEnabled: true,                                         // request deadlines bound Redis calls
 	})
 	store := redisstore.New(client, "myapp:")
 	site, err := web.New(web.Config{
 		Providers:      []web.Provider{{Name: "azure", Title: "Microsoft", RP: azure}},
 		SessionSecrets: []rp.Secret{rp.Secret(os.Getenv("SESSION_SECRET"))}, // the same on every instance
-		Shared:         store.Shared(),                                       // revocations, refreshes, replay
-		SessionStore:   store,                                                // optional: sessions in Redis
+		Shared:         store.Shared(),                                      // revocations, refreshes, replay
+		SessionStore:   store,                                               // optional: sessions in Redis
 	})
 	return site, err
 }
