@@ -62,7 +62,7 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 		h.Del("X-Frame-Options") // an application's own middleware may have set it
 		q := r.URL.Query()
 		iss, sid := q.Get("iss"), q.Get("sid")
-		if md.Issuer == "" || iss != md.Issuer || !validSID(sid) || len(q["iss"]) != 1 || len(q["sid"]) != 1 {
+		if md.Issuer == "" || iss != md.Issuer || !printableASCII(sid, maxFrontchannelSID) || len(q["iss"]) != 1 || len(q["sid"]) != 1 {
 			w.log.InfoContext(r.Context(), evFrontchannel, "provider", p.Name, "ended", false)
 			_, _ = fmt.Fprintf(rw, frontchannelPage, "Signed out")
 			return
@@ -89,19 +89,6 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 		w.log.InfoContext(r.Context(), evFrontchannel, append(attrs, "ended", true)...)
 		_, _ = fmt.Fprintf(rw, frontchannelPage, "Signed out")
 	})
-}
-
-// validSID reports whether sid is 1 to 255 printable ASCII characters.
-func validSID(sid string) bool {
-	if sid == "" || len(sid) > maxFrontchannelSID {
-		return false
-	}
-	for i := 0; i < len(sid); i++ {
-		if sid[i] < 0x21 || sid[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // frameAncestors returns the CSP frame-ancestors sources of the origins

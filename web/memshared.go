@@ -68,13 +68,14 @@ func (s *memShared) shard(key string) *memShard {
 	return &s.shards[maphash.String(s.seed, key)&(memSharedShards-1)]
 }
 
-// validSharedKey reports whether key is printable ASCII of 1 to 200 bytes.
-func validSharedKey(key string) bool {
-	if key == "" || len(key) > maxSharedKey {
+// printableASCII reports whether s is 1 to max bytes of printable ASCII
+// without spaces: a SharedStore key, a provider's sid.
+func printableASCII(s string, max int) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < 0x21 || key[i] > 0x7e {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
 		}
 	}
@@ -85,7 +86,7 @@ func validSharedKey(key string) bool {
 // not expired, and reports whether it did. An expiry already passed
 // stores nothing and reports true.
 func (s *memShared) Add(_ context.Context, key string, value []byte, expiry time.Time) (bool, error) {
-	if !validSharedKey(key) || len(value) > maxSharedValue {
+	if !printableASCII(key, maxSharedKey) || len(value) > maxSharedValue {
 		return false, errSharedLimits
 	}
 	now := s.now().UnixNano()
@@ -101,7 +102,7 @@ func (s *memShared) Add(_ context.Context, key string, value []byte, expiry time
 
 // Put sets key to value until expiry, replacing what it held.
 func (s *memShared) Put(_ context.Context, key string, value []byte, expiry time.Time) error {
-	if !validSharedKey(key) || len(value) > maxSharedValue {
+	if !printableASCII(key, maxSharedKey) || len(value) > maxSharedValue {
 		return errSharedLimits
 	}
 	now := s.now().UnixNano()

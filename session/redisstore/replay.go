@@ -25,12 +25,19 @@ func (s *Store) FirstUse(ctx context.Context, key string, expiry time.Time) (boo
 	if expired(expiry) {
 		return true, nil
 	}
-	err := s.client.Do(ctx, "SET", s.replayKey(key), "1", "NX", "PXAT", unixMilli(expiry)).Err()
+	return s.setNX(ctx, s.replayKey(key), []byte("1"), expiry, "recording a single use")
+}
+
+// setNX sets the Redis key rkey to value until expiry when it holds
+// nothing (SET NX PXAT), and reports whether it did. op names the
+// operation in a wrapped Redis error, returned with false.
+func (s *Store) setNX(ctx context.Context, rkey string, value []byte, expiry time.Time, op string) (bool, error) {
+	err := s.client.Do(ctx, "SET", rkey, value, "NX", "PXAT", unixMilli(expiry)).Err()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return false, nil
 	case err != nil:
-		return false, failed("recording a single use", err)
+		return false, failed(op, err)
 	}
 	return true, nil
 }

@@ -46,14 +46,7 @@ func (h *Shared) Add(ctx context.Context, key string, value []byte, expiry time.
 	if expired(expiry) {
 		return false, nil
 	}
-	err := h.s.client.Do(ctx, "SET", h.s.sharedKey(key), value, "NX", "PXAT", unixMilli(expiry)).Err()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return false, nil
-	case err != nil:
-		return false, failed("adding a shared key", err)
-	}
-	return true, nil
+	return h.s.setNX(ctx, h.s.sharedKey(key), value, expiry, "adding a shared key")
 }
 
 // Put sets key to value until expiry (SET PXAT), replacing what it held;
