@@ -49,7 +49,7 @@ func (c *ClientSecret) UnmarshalJSON(data []byte) error {
 	if err := dec.Decode(&in); err != nil {
 		// The decoder's message may quote the input; do not pass it on.
 		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return fmt.Errorf("connection: client_secret: %s must be a %s", typeErr.Field, typeErr.Type)
 		}
 		return errors.New(`connection: client_secret must be an object such as {"action":"set","value":"..."}, {"action":"keep"} or {"action":"remove"}`)
