@@ -110,15 +110,15 @@ func TestClientSecretUnmarshal(t *testing.T) {
 
 func TestClientSecretUnmarshalRejects(t *testing.T) {
 	cases := map[string]string{
-		`{"action":"rotate"}`:                   `connection: client_secret: unknown action "rotate"; use "keep", "set", "replace" or "remove"`,
-		`{"action":"set"}`:                      `connection: client_secret: action "set" needs the new secret as "value"`,
-		`{"value":"hunter2-very-secret-value"}`: `connection: client_secret: a "value" is only read with action "set", not "keep"`,
+		`{"action":"rotate"}`:                                     `connection: client_secret: unknown action "rotate"; use "keep", "set", "replace" or "remove"`,
+		`{"action":"set"}`:                                        `connection: client_secret: action "set" needs the new secret as "value"`,
+		`{"value":"hunter2-very-secret-value"}`:                   `connection: client_secret: a "value" is only read with action "set", not "keep"`,
 		`{"action":"keep","value":"hunter2-very-secret-value"}`:   `connection: client_secret: a "value" is only read with action "set", not "keep"`,
 		`{"action":"remove","value":"hunter2-very-secret-value"}`: `connection: client_secret: a "value" is only read with action "set", not "remove"`,
 		`{"action":"set","secret":"hunter2-very-secret-value"}`:   `connection: client_secret must be an object such as {"action":"set","value":"..."}, {"action":"keep"} or {"action":"remove"}`,
-		`"hunter2-very-secret-value"`: `connection: client_secret must be an object such as {"action":"set","value":"..."}, {"action":"keep"} or {"action":"remove"}`,
-		`{"action":"set","value":12}`: `connection: client_secret: value must be a string`,
-		`{"action":"set","value":"hunter2-very-secret-value"`: `unexpected end of JSON input`,
+		`"hunter2-very-secret-value"`:                             `connection: client_secret must be an object such as {"action":"set","value":"..."}, {"action":"keep"} or {"action":"remove"}`,
+		`{"action":"set","value":12}`:                             `connection: client_secret: value must be a string`,
+		`{"action":"set","value":"hunter2-very-secret-value"`:     `unexpected end of JSON input`,
 	}
 	for in, want := range cases {
 		var got ClientSecret
