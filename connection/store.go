@@ -30,7 +30,7 @@ type Store interface {
 	// 0 creates the connection (ErrConflict if the name exists), anything
 	// else must be the latest version (ErrConflict if another save came
 	// first, ErrNotFound if the connection is gone). s is validated
-	// first (Settings.Validate; the error is a *ConfigError). An email
+	// first (Settings.Validate; the error is an *rp.ConfigError). An email
 	// domain that another connection holds fails with ErrDomainTaken
 	// (domains compare in NormalizeDomain's form, which is how they are
 	// stored; "*.example.com" and "example.com" are different domains).
