@@ -240,7 +240,10 @@ type Config struct {
 	// HTTPClient is used for every request to the provider. Default
 	// http.DefaultClient's transport. Its transport is wrapped so that
 	// responses are limited to ResponseSizeLimit bytes and requests to
-	// HTTPTimeout.
+	// HTTPTimeout. For a configuration an administrator enters at run
+	// time, use the client of a github.com/oidcrp/rp/outbound Policy, which
+	// refuses plain http, private and cloud metadata addresses (checked
+	// after DNS resolution) and redirects to other hosts.
 	HTTPClient *http.Client `json:"-"`
 
 	// HTTPTimeout bounds each request to the provider, on top of the
