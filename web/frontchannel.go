@@ -32,7 +32,7 @@ func (w *Site) framing(next http.Handler) http.Handler {
 		framed[p.FrontchannelLogoutPath] = true
 	}
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if !framed[r.URL.Path] {
+		if !framed[r.URL.Path] && (w.conns == nil || !w.conns.isFrontchannelPath(r.URL.Path)) {
 			h := rw.Header()
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
