@@ -34,6 +34,12 @@
 //     token, the Claims) in the request context, read with web.SessionFrom,
 //     web.UserFrom and web.ClaimsFrom.
 //
+//   - Package connection holds providers configured at run time: a
+//     connection.Settings (what an administrator edits) becomes a Config
+//     through Settings.Config, and a connection.Store keeps its versions;
+//     web.Config.Connections serves them. Package outbound's Policy limits
+//     where an RP may fetch, for URLs an administrator typed.
+//
 // Failures are values to test with errors.Is and errors.As: an
 // AuthorizationError is the provider's "no" to the authorization request
 // (ErrAuthorization; ErrInteractionRequired after prompt=none), a

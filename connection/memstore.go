@@ -178,8 +178,8 @@ func (m *MemoryStore) Revision(ctx context.Context) (int64, error) {
 	return m.revision, nil
 }
 
-// Watch implements Watcher: changed is called from Watch's goroutine soon
-// after every Put and Delete (several changes may be told once), until
+// Watch implements Watcher: changed is called from Watch's goroutine once
+// it listens, and then soon after every Put and Delete (several changes may be told once), until
 // ctx ends; Watch then returns ctx's error.
 func (m *MemoryStore) Watch(ctx context.Context, changed func()) error {
 	w := &memWatcher{ch: make(chan struct{}, 1)}
@@ -191,6 +191,7 @@ func (m *MemoryStore) Watch(ctx context.Context, changed func()) error {
 		delete(m.watchers, w)
 		m.mu.Unlock()
 	}()
+	changed() // listening: whatever changed before is read now
 	for {
 		select {
 		case <-ctx.Done():

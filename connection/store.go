@@ -54,9 +54,11 @@ type Store interface {
 
 // Watcher is implemented by Stores that can push changes (such as
 // PostgreSQL's LISTEN/NOTIFY). Watch calls changed, from its own
-// goroutine, soon after any Put or Delete on any instance, until ctx ends;
-// it returns ctx's error then, or the error that stopped it, after which
-// the caller falls back to polling Revision.
+// goroutine, once as soon as it listens (so that the caller reads again
+// what may have changed before), and then soon after every Put and Delete
+// on any instance, until ctx ends; it returns ctx's error then, or the
+// error that stopped it, after which the caller falls back to polling
+// Revision. Several changes may be told by one call.
 type Watcher interface {
 	Watch(ctx context.Context, changed func()) error
 }

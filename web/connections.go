@@ -31,7 +31,9 @@ import (
 // with connection.ErrDisabled and its sessions at their next request. A
 // connection whose discovery fails is unavailable (ErrConnectionUnavailable
 // at its login, a disabled button on the sign-in page) without affecting
-// the others, and is tried again after RetryUnavailable.
+// the others, and is tried again after RetryUnavailable. Signed-in
+// sessions, their refreshes and logouts use the connection's latest
+// version.
 type Connections struct {
 	// Store holds the connections. Required.
 	Store connection.Store
@@ -73,6 +75,12 @@ type Connections struct {
 	// connections it knows for three PollIntervals, then refuses their
 	// sign-ins (ErrConnectionUnavailable) until the Store answers again.
 	PollInterval time.Duration
+
+	// Watcher, when set, pushes the changes of Store to WatchConnections,
+	// such as the PostgreSQL LISTEN/NOTIFY watcher of package
+	// github.com/oidcrp/rp/connection/sqlstore/pgnotify. Default: Store
+	// itself when it implements connection.Watcher, else none (polling).
+	Watcher connection.Watcher
 
 	// EmailFirst makes the Site's provider chooser (the default
 	// LoginPage) ask for the user's email address first and send the

@@ -209,7 +209,11 @@ func (w *Site) WatchConnections(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
-	if watcher, ok := c.cfg.Store.(connection.Watcher); ok {
+	watcher := c.cfg.Watcher
+	if watcher == nil {
+		watcher, _ = c.cfg.Store.(connection.Watcher)
+	}
+	if watcher != nil {
 		err := watcher.Watch(ctx, c.changed)
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -83,4 +83,25 @@
 // report ErrSessionsNotEnded, refreshes do not happen (the session stays
 // signed in while its access token is valid), and logins whose state
 // cannot be checked are refused with a 503 asking to try again.
+//
+// # Connections configured at run time
+//
+// Config.Connections serves, next to the static Providers, the providers
+// an administrator saves at run time in a connection.Store (in memory, or
+// SQLite and PostgreSQL through github.com/oidcrp/rp/connection/sqlstore).
+// Each connection's paths are under Connections.PathPrefix and its name;
+// its RP is built at its first use and again for each new version, and a
+// login completes under the version it started with (the state carries the
+// connection's name and version, see rp.Config.TransactionTag), or fails
+// with ErrSettingsChanged once the store no longer keeps that version. A
+// change saved on any instance takes effect on every instance within
+// Connections.PollInterval, or at once with WatchConnections and a store
+// that pushes changes. A disabled or deleted connection ends its logins in
+// progress (connection.ErrDisabled) and its sessions; a connection whose
+// provider cannot be discovered is unavailable (ErrConnectionUnavailable)
+// while the others sign in. Connections fetch their providers through
+// outbound.Policy by default, so an administrator's URL cannot make the
+// server fetch its own network. With Connections.EmailFirst the provider
+// chooser asks for the email address and routes it to the connection that
+// owns its domain (RouteEmail).
 package web

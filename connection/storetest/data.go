@@ -74,7 +74,7 @@ func testVersionsImmutable(t *testing.T, e *env) {
 	edit.Title = "changed"
 	edit.Scopes = []string{"openid"}
 	edit.EmailDomains = []connection.EmailDomain{{Domain: "b.example.com"}}
-	e.clock.advance(time.Second)
+	e.clock.Advance(time.Second)
 	v2 := e.put(edit)
 	got1, err := e.store.GetVersion(e.ctx(), "c", 1)
 	if err != nil {
@@ -95,19 +95,19 @@ func testVersionsImmutable(t *testing.T, e *env) {
 func testRetention(t *testing.T, e *env) {
 	v1 := e.put(minimal("c"))
 	// Retention counts from when a version is superseded, not saved.
-	e.clock.advance(30 * time.Minute)
+	e.clock.Advance(30 * time.Minute)
 	edit := v1.Clone()
 	edit.Title = "2"
 	v2 := e.put(edit)
-	e.clock.advance(connection.RetainSuperseded - time.Second)
+	e.clock.Advance(connection.RetainSuperseded - time.Second)
 	if _, err := e.store.GetVersion(e.ctx(), "c", 1); err != nil {
 		t.Fatalf("GetVersion of a version superseded RetainSuperseded-1s ago = %v; want it retained", err)
 	}
-	e.clock.advance(2 * time.Second)
+	e.clock.Advance(2 * time.Second)
 	_, err := e.store.GetVersion(e.ctx(), "c", 1)
 	wantErr(t, "GetVersion of a version superseded RetainSuperseded+1s ago", err, connection.ErrNotFound)
 	// The latest version is retained however old.
-	e.clock.advance(100 * connection.RetainSuperseded)
+	e.clock.Advance(100 * connection.RetainSuperseded)
 	got, err := e.store.GetVersion(e.ctx(), "c", 2)
 	if err != nil {
 		t.Fatalf("GetVersion of the latest version, long after = %v", err)
@@ -252,7 +252,7 @@ func scribble(s *connection.Settings) {
 
 func testCopies(t *testing.T, e *env) {
 	in := withEndpoints(full("c", "a.example.com"))
-	want := stored(in, 1, e.clock.now(), "")
+	want := stored(in, 1, e.clock.Now(), "")
 	got := e.put(in)
 	scribble(&in)
 	scribble(&got)
@@ -282,10 +282,6 @@ func mustVersion(t *testing.T, e *env, name string, v int64) connection.Settings
 	return s
 }
 
-// watchWait bounds how long the suite waits for a Watcher to tell a
-// change.
-const watchWait = 10 * time.Second
-
 func testWatch(t *testing.T, e *env) {
 	w, ok := e.store.(connection.Watcher)
 	if !ok {
@@ -294,7 +290,7 @@ func testWatch(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(e.ctx())
 	defer cancel()
 	// A change must be told within watchWait, or by the test's deadline.
-	deadline, stop := context.WithTimeout(e.ctx(), watchWait)
+	deadline, stop := context.WithTimeout(e.ctx(), e.watchWait)
 	defer stop()
 	changed := make(chan struct{}, 1)
 	done := make(chan error, 1)
@@ -306,23 +302,22 @@ func testWatch(t *testing.T, e *env) {
 			}
 		})
 	}()
-	// Watch may start listening after this goroutine's first Put; save
-	// again until a change is told. The ticker only paces the retries:
-	// the test passes as soon as the callback runs.
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	s := e.put(minimal("c"))
-	for seen := false; !seen; {
+	// The first call says Watch listens; then a Put is told.
+	for _, what := range []string{"the first call, once Watch listens,", "a Put"} {
+		if what == "a Put" {
+			e.put(minimal("c"))
+		}
 		select {
 		case <-changed:
-			seen = true
-		case <-tick.C:
-			s = e.put(s)
 		case err := <-done:
 			t.Fatalf("Watch returned %v before its context ended", err)
 		case <-deadline.Done():
-			t.Fatalf("no change was told within %v", watchWait)
+			t.Fatalf("%s was not told within %v", what, e.watchWait)
 		}
+	}
+	s, err := e.store.Get(e.ctx(), "c")
+	if err != nil {
+		t.Fatal(err)
 	}
 	// Drain, then a Delete is told too.
 	select {
@@ -337,7 +332,7 @@ func testWatch(t *testing.T, e *env) {
 	case err := <-done:
 		t.Fatalf("Watch returned %v before its context ended", err)
 	case <-deadline.Done():
-		t.Fatalf("a Delete was not told within %v", watchWait)
+		t.Fatalf("a Delete was not told within %v", e.watchWait)
 	}
 	cancel()
 	select {
@@ -346,6 +341,6 @@ func testWatch(t *testing.T, e *env) {
 			t.Fatalf("Watch after its context was canceled = %v; want context.Canceled", err)
 		}
 	case <-deadline.Done():
-		t.Fatalf("Watch did not return within %v after its context was canceled", watchWait)
+		t.Fatalf("Watch did not return within %v after its context was canceled", e.watchWait)
 	}
 }

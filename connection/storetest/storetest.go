@@ -21,12 +21,12 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/connection"
+	"github.com/oidcrp/rp/rptest"
 )
 
 // Run runs the conformance tests as subtests of t. newStore is called
@@ -35,6 +35,22 @@ import (
 // advances that clock to test retention); it may call t.Skip or t.Fatal.
 func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connection.Store) {
 	t.Helper()
+	RunWith(t, newStore, Options{})
+}
+
+// Options tune RunWith. Zero fields have the documented defaults.
+type Options struct {
+	// WatchTimeout is how long the Watch test waits for each call of a
+	// Watcher's callback before it fails. Default 10s.
+	WatchTimeout time.Duration
+}
+
+// RunWith is Run with opts.
+func RunWith(t *testing.T, newStore func(t *testing.T, now func() time.Time) connection.Store, opts Options) {
+	t.Helper()
+	if opts.WatchTimeout <= 0 {
+		opts.WatchTimeout = 10 * time.Second
+	}
 	tests := []struct {
 		name string
 		fn   func(*testing.T, *env)
@@ -61,37 +77,21 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) connect
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-			e := &env{t: t, clock: clock}
-			e.store = newStore(t, clock.now)
+			clock := rptest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+			e := &env{t: t, clock: clock, watchWait: opts.WatchTimeout}
+			e.store = newStore(t, clock.Now)
 			tc.fn(t, e)
 		})
 	}
-}
-
-// fakeClock is the stores' clock, moved only by the suite.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // env is what one subtest works with.
 type env struct {
 	t     *testing.T
 	store connection.Store
-	clock *fakeClock
+	clock *rptest.Clock
+	// watchWait bounds how long the Watch test waits for a callback.
+	watchWait time.Duration
 }
 
 func (e *env) ctx() context.Context { return e.t.Context() }

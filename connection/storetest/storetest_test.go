@@ -56,9 +56,9 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 	if os.Getenv(brokenEnv) == "1" {
 		for _, b := range broken {
 			t.Run(b.name, func(t *testing.T) {
-				storetest.Run(t, func(t *testing.T, now func() time.Time) connection.Store {
+				storetest.RunWith(t, func(t *testing.T, now func() time.Time) connection.Store {
 					return b.store(connection.NewMemoryStore(connection.MemoryConfig{Now: now}))
-				})
+				}, storetest.Options{WatchTimeout: 500 * time.Millisecond}) // the silent watcher fails sooner
 			})
 		}
 		return

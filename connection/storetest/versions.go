@@ -14,11 +14,11 @@ func testCreateGetList(t *testing.T, e *env) {
 	if l, err := e.store.List(e.ctx()); err != nil || len(l) != 0 {
 		t.Fatalf("List of an empty store = %v, %v; want nothing", names(l), err)
 	}
-	now := e.clock.now()
+	now := e.clock.Now()
 	b := minimal("b-conn")
 	gotB := e.put(b)
 	sameSettings(t, "Put(b-conn)", gotB, stored(b, 1, now, ""))
-	e.clock.advance(time.Minute)
+	e.clock.Advance(time.Minute)
 	a := minimal("A_conn")
 	gotA := e.put(a)
 	sameSettings(t, "Put(A_conn)", gotA, stored(a, 1, now.Add(time.Minute), ""))
@@ -34,7 +34,7 @@ func testCreateGetList(t *testing.T, e *env) {
 	sameSettings(t, "List()[0]", l[0], gotA)
 	sameSettings(t, "List()[1]", l[1], gotB)
 	// A second version replaces the first in List and Get.
-	e.clock.advance(time.Minute)
+	e.clock.Advance(time.Minute)
 	b2 := gotB.Clone()
 	b2.Title = "B, second version"
 	gotB2, err := e.store.Put(e.ctx(), b2, "other-admin")
@@ -56,7 +56,7 @@ func testAllFieldsStored(t *testing.T, e *env) {
 		withEndpoints(full("manual", "manual.example.net")),
 	} {
 		got := e.put(s)
-		want := stored(s, 1, e.clock.now(), "")
+		want := stored(s, 1, e.clock.Now(), "")
 		sameSettings(t, "Put("+s.Name+")", got, want)
 		sameSettings(t, "Get("+s.Name+")", e.get(s.Name), want)
 		v, err := e.store.GetVersion(e.ctx(), s.Name, 1)
