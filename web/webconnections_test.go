@@ -370,7 +370,6 @@ func TestConnectionsConfigProblems(t *testing.T) {
 	}
 }
 
-
 // TestConnectionLogoutsFromTheProvider: a connection's back-channel and
 // front-channel logout paths end its sessions, and only its front-channel
 // page may be framed.
