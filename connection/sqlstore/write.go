@@ -58,9 +58,6 @@ func (s *Store) Put(ctx context.Context, in connection.Settings, by string) (con
 		if err != nil {
 			return err
 		}
-		if err := s.putDomains(ctx, q, in); err != nil {
-			return err
-		}
 		settings, err := encodeSettings(in)
 		if err != nil {
 			return storeErr("put: encode settings", err)
@@ -102,6 +99,9 @@ func (s *Store) Put(ctx context.Context, in connection.Settings, by string) (con
 			(name, version, settings, sealed_secret, secret_key_id, updated_ns, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 			in.Name, version, settings, sealed, s.keyID(sealed), nowNS, by); err != nil {
 			return storeErr("put: insert version", err)
+		}
+		if err := s.putDomains(ctx, q, in); err != nil {
+			return err
 		}
 		if err := s.prune(ctx, q, nowNS); err != nil {
 			return err
