@@ -216,6 +216,17 @@ type Config struct {
 	// CookieSecrets (or use a web.Site) in production.
 	CookieSecrets []Secret `json:"-"`
 
+	// TransactionTag, when set, names this configuration in its login
+	// transactions: every state parameter the RP sends is the tag, a '.'
+	// and random characters (read it back with StateTag), and the tag is
+	// part of what binds a transaction to its RP, so a login started under
+	// one tag never completes under another. Package web tags the RP of
+	// each version of a connection configured at run time with the
+	// connection's name and version, to complete a login under the
+	// version it started with. 1 to 80 letters, digits, '-', '_' and '.'.
+	// Default: none (the state is random characters only).
+	TransactionTag string
+
 	// ReplayStore remembers the login states and logout token IDs (jti)
 	// already used, so that each is accepted once on all the instances
 	// sharing it: set it when the application runs on several instances,
@@ -229,7 +240,10 @@ type Config struct {
 	// HTTPClient is used for every request to the provider. Default
 	// http.DefaultClient's transport. Its transport is wrapped so that
 	// responses are limited to ResponseSizeLimit bytes and requests to
-	// HTTPTimeout.
+	// HTTPTimeout. For a configuration an administrator enters at run
+	// time, use the client of a github.com/oidcrp/rp/outbound Policy, which
+	// refuses plain http, private and cloud metadata addresses (checked
+	// after DNS resolution) and redirects to other hosts.
 	HTTPClient *http.Client `json:"-"`
 
 	// HTTPTimeout bounds each request to the provider, on top of the
@@ -430,6 +444,9 @@ func (c *Config) Validate() error {
 		if !slices.Contains(SupportedSigningAlgs, alg) {
 			v.add("SigningAlgs", fmt.Sprintf("%q is not allowed; use some of %s", alg, strings.Join(SupportedSigningAlgs, ", ")))
 		}
+	}
+	if c.TransactionTag != "" && !validTag(c.TransactionTag) {
+		v.add("TransactionTag", fmt.Sprintf("%q is not a valid tag; use 1 to 80 letters, digits, '-', '_' and '.'", c.TransactionTag))
 	}
 	for i, s := range c.CookieSecrets {
 		if len(s) < 32 {

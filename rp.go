@@ -39,6 +39,7 @@ type RP struct {
 	cookiePrefix  string
 	txBind        []byte   // txBinding of this RP, for the transactions' associated data
 	txPfx         string   // txPrefixFor of this RP
+	statePrefix   string   // Config.TransactionTag and '.', or ""
 	msNameClaims  bool     // Config.MicrosoftNameClaims decided for this issuer
 	readClaims    []string // the claims a login reads (see needUserInfo)
 	secureCookies bool
@@ -119,8 +120,11 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.md = *md
-	r.txBind = txBinding(md.Issuer, cfg.ClientID, cfg.RedirectURL)
+	r.txBind = txBinding(md.Issuer, cfg.ClientID, cfg.RedirectURL, cfg.TransactionTag)
 	r.txPfx = txPrefixFor(r.cookiePrefix, r.txBind)
+	if cfg.TransactionTag != "" {
+		r.statePrefix = cfg.TransactionTag + "."
+	}
 	r.msNameClaims = microsoftNameClaims(cfg.MicrosoftNameClaims, md.Issuer)
 	r.readClaims = r.readClaimNames()
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
@@ -252,7 +256,7 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 	}
 	now := r.now()
 	tx := &transaction{
-		State:    randomString(),
+		State:    r.statePrefix + randomString(),
 		Nonce:    randomString(),
 		ReturnTo: returnTo,
 		Created:  now.Unix(),

@@ -36,9 +36,43 @@ const maxStateLen = 512
 // issuer, the client ID and the redirect URL. Two RPs differing in any of
 // them never read each other's transactions, even when they share
 // CookieSecrets, as the instances of one deployment must.
-func txBinding(issuer, clientID, redirectURL string) []byte {
-	b, _ := json.Marshal([]string{issuer, clientID, redirectURL}) // strings cannot fail
+func txBinding(issuer, clientID, redirectURL, tag string) []byte {
+	parts := []string{issuer, clientID, redirectURL}
+	if tag != "" {
+		parts = append(parts, tag) // untagged RPs keep the binding they always had
+	}
+	b, _ := json.Marshal(parts) // strings cannot fail
 	return b
+}
+
+// maxTagLen bounds Config.TransactionTag.
+const maxTagLen = 80
+
+// validTag reports whether tag can be a Config.TransactionTag.
+func validTag(tag string) bool {
+	if len(tag) == 0 || len(tag) > maxTagLen {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// StateTag returns the Config.TransactionTag at the start of a state
+// parameter an RP sent (everything before its last '.'), or "" when the
+// state carries no valid tag. The state comes from the browser: the tag
+// only says which RP to hand the response to, and that RP's Callback
+// refuses a state it did not send, so a forged tag gains nothing.
+func StateTag(state string) string {
+	i := strings.LastIndexByte(state, '.')
+	if i <= 0 || len(state) > maxStateLen || !validTag(state[:i]) {
+		return ""
+	}
+	return state[:i]
 }
 
 // txPrefixFor starts the name of every login transaction cookie of an RP

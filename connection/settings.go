@@ -8,7 +8,8 @@ import (
 
 // Settings is one connection to an identity provider, as an administrator
 // edits it. It marshals to JSON with the field names given, which are also
-// the names ConfigProblem.Field uses; the client secret is never
+// the names rp.ConfigProblem.Field uses in the errors of Validate and
+// Config; the client secret is never
 // marshalled (see ClientSecret).
 //
 // The provider is located by Authority, ConfigurationURL, or Endpoints, as

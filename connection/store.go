@@ -30,9 +30,15 @@ type Store interface {
 	// 0 creates the connection (ErrConflict if the name exists), anything
 	// else must be the latest version (ErrConflict if another save came
 	// first, ErrNotFound if the connection is gone). s is validated
-	// first (Settings.Validate; the error is a *ConfigError). An email
-	// domain that another connection holds fails with ErrDomainTaken.
-	// ClientSecret.Action decides the secret.
+	// first (Settings.Validate; the error is an *rp.ConfigError). An email
+	// domain that another connection holds fails with ErrDomainTaken
+	// (domains compare in NormalizeDomain's form, which is how they are
+	// stored; "*.example.com" and "example.com" are different domains).
+	// ClientSecret.Action decides the secret; the result's Action is "".
+	// Versions count from 1; a connection re-created after Delete
+	// continues after its last version, so that a name and version never
+	// stand for two different settings. NextVersion implements these
+	// rules for a Store.
 	Put(ctx context.Context, s Settings, by string) (Settings, error)
 
 	// Delete removes the connection name, whose latest version must be

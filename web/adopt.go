@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/internal/bridge"
 )
 
@@ -25,7 +26,16 @@ func (w *Site) adoptShared(secrets [][]byte) {
 			return shared.Add(ctx, key, []byte{1}, expiry)
 		}
 	}
+	w.bridged = s
 	for _, p := range w.order {
 		bridge.Adopt(p.RP, s)
+	}
+}
+
+// adopt shares with r, the RP of a connection built after New, what
+// adoptShared shares with the static providers' RPs.
+func (w *Site) adopt(r *rp.RP) {
+	if bridge.Adopt != nil {
+		bridge.Adopt(r, w.bridged)
 	}
 }

@@ -40,7 +40,8 @@ type Provider struct {
 	// "/frontchannel-logout/" + Name.
 	FrontchannelLogoutPath string
 
-	redirect *url.URL // RP.RedirectURL, parsed by New
+	redirect  *url.URL // RP.RedirectURL, parsed by New
+	loggedOut string   // where logout lands, when not Config.LoggedOutURL
 }
 
 // Config configures a Site. Zero fields have the documented defaults.
@@ -48,6 +49,11 @@ type Config struct {
 	// Providers are the identity providers users may sign in with. At
 	// least one, unless the application only uses SignIn.
 	Providers []Provider
+
+	// Connections, when set, serves the providers an administrator
+	// configures at run time, kept in a connection.Store (see
+	// Connections), next to Providers.
+	Connections *Connections
 
 	// SessionSecrets are the Site's secrets: the first seals, all open,
 	// so a new secret put first rotates keys. Each at least 32 random

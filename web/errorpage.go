@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/connection"
 	"github.com/oidcrp/rp/session"
 )
 
@@ -20,6 +21,12 @@ func ErrorMessage(err error) string {
 		return "You are signed out in this browser, but the sign-out may not have reached every device: the site could not end your session everywhere. Please try again in a few minutes."
 	case errors.Is(err, ErrLogoutState):
 		return "This sign-out link expired or was already used."
+	case errors.Is(err, connection.ErrDisabled):
+		return "This sign-in option is not available. Please choose another way to sign in, or ask your administrator."
+	case errors.Is(err, ErrSettingsChanged):
+		return "The sign-in settings changed while you were signing in. Please sign in again."
+	case errors.Is(err, ErrConnectionUnavailable):
+		return "This sign-in option is unavailable right now. Please try again in a few minutes, or choose another way to sign in."
 	case errors.Is(err, rp.ErrReplayStore):
 		return "The sign-in could not be checked just now, so it was not completed. Please try again in a moment."
 	}

@@ -11,6 +11,10 @@ import (
 // maxFrontchannelSID bounds the sid a front-channel logout may name.
 const maxFrontchannelSID = 255
 
+// tenantPlaceholder marks an issuer template (Entra ID multi-tenant
+// authorities): such an issuer is no provider's actual iss.
+const tenantPlaceholder = "{tenantid}"
+
 // The page of the front-channel logout, with its one line: the same
 // whatever the request held.
 const frontchannelPage = `<!doctype html>
@@ -28,7 +32,7 @@ func (w *Site) framing(next http.Handler) http.Handler {
 		framed[p.FrontchannelLogoutPath] = true
 	}
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if !framed[r.URL.Path] {
+		if !framed[r.URL.Path] && (w.conns == nil || !w.conns.isFrontchannelPath(r.URL.Path)) {
 			h := rw.Header()
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
@@ -48,7 +52,11 @@ func (w *Site) framing(next http.Handler) http.Handler {
 // by the cookie. The answer is always the same small page, 200, which
 // only the provider's origins (its issuer, authorization and end-session
 // endpoints) may frame: parameters that do not match end nothing and
-// reveal nothing. Only when the stores fail to end the sessions it
+// reveal nothing. At a provider whose issuer is a tenant template (Entra
+// ID multi-tenant) the request is always inert: the template is not an
+// issuer the provider sends, and an unsigned request cannot tie a
+// tenant's issuer to the provider's sessions; back-channel logout, whose
+// tokens are signed, serves such providers. Only when the stores fail to end the sessions it
 // answers 503, and logs that at Error.
 func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -62,7 +70,7 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 		h.Del("X-Frame-Options") // an application's own middleware may have set it
 		q := r.URL.Query()
 		iss, sid := q.Get("iss"), q.Get("sid")
-		if md.Issuer == "" || iss != md.Issuer || !printableASCII(sid, maxFrontchannelSID) || len(q["iss"]) != 1 || len(q["sid"]) != 1 {
+		if md.Issuer == "" || strings.Contains(md.Issuer, tenantPlaceholder) || iss != md.Issuer || !printableASCII(sid, maxFrontchannelSID) || len(q["iss"]) != 1 || len(q["sid"]) != 1 {
 			w.log.InfoContext(r.Context(), evFrontchannel, "provider", p.Name, "ended", false)
 			_, _ = fmt.Fprintf(rw, frontchannelPage, "Signed out")
 			return

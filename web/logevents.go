@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/connection"
 	"github.com/oidcrp/rp/internal/events"
 	"github.com/oidcrp/rp/session"
 )
@@ -51,6 +52,10 @@ var webErrorKinds = []struct {
 	{errRefreshRefusedElsewhere, "refresh_refused_elsewhere"},
 	{errRefreshUnavailable, "refresh_unavailable"},
 	{session.ErrStore, "session_store"},
+	{ErrConnectionUnavailable, "connection_unavailable"},
+	{ErrSettingsChanged, "settings_changed"},
+	{connection.ErrDisabled, "connection_disabled"},
+	{connection.ErrStore, "connection_store"},
 	{session.ErrTooLarge, "session_too_large"},
 }
 

@@ -29,6 +29,7 @@ var ErrLogoutIncomplete = errors.New("rp: sign-out incomplete: the session store
 type logoutState struct {
 	State  string `json:"s"`
 	Expiry int64  `json:"e"`
+	To     string `json:"t,omitempty"` // the provider's own LoggedOutURL
 }
 
 // logoutCookieName is the name of the cookie holding a logout's state, of
@@ -94,17 +95,21 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.log.InfoContext(r.Context(), evLogout, "provider", data.Provider, "iss", iss, "sub", sub)
-	p := w.providers[data.Provider]
+	p, _ := w.lookup(r.Context(), data.Provider) // a provider gone or down: logged out here only
+	loggedOut := w.cfg.LoggedOutURL
+	if p != nil && p.loggedOut != "" {
+		loggedOut = p.loggedOut
+	}
 	if p == nil || p.RP.Metadata().EndSessionEndpoint == "" || data.IDToken == "" {
-		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
+		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
 	end, err := url.Parse(p.RP.Metadata().EndSessionEndpoint)
 	if err != nil {
-		http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
+		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
-	st := logoutState{State: randomState(), Expiry: w.now().Add(10 * time.Minute).Unix()}
+	st := logoutState{State: randomState(), Expiry: w.now().Add(10 * time.Minute).Unix(), To: p.loggedOut}
 	plain, _ := json.Marshal(st)
 	name := w.logoutCookieName()
 	http.SetCookie(rw, w.logoutStateCookie(w.logoutSeal.Seal(plain, []byte(name)), 600))
@@ -145,7 +150,11 @@ func (w *Site) postLogout(rw http.ResponseWriter, r *http.Request) {
 		w.refuse(rw, r, http.StatusBadRequest, ErrLogoutState, evLogoutReturn)
 		return
 	}
-	http.Redirect(rw, r, w.cfg.LoggedOutURL, http.StatusSeeOther)
+	to := w.cfg.LoggedOutURL
+	if st.To != "" {
+		to = st.To // sealed by this Site: the connection's PostLogoutURL
+	}
+	http.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
 // randomState returns 256 random bits, base64url-encoded.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/connection"
 )
 
 // refresher makes sure concurrent requests of one session refresh its
@@ -136,9 +137,12 @@ func isDone(c *refreshCall) bool {
 }
 
 func (w *Site) doRefresh(ctx context.Context, data *sessionData) (*sessionData, error) {
-	p, ok := w.providers[data.Provider]
-	if !ok {
-		return nil, rp.ErrNoLocalAccount
+	p, err := w.lookup(ctx, data.Provider)
+	if errors.Is(err, connection.ErrDisabled) {
+		return nil, rp.ErrNoLocalAccount // the provider is gone: the session ends
+	}
+	if err != nil {
+		return nil, err // unavailable for now: the session is kept
 	}
 	signIn := &rp.Claims{}
 	if len(data.Claims) > 0 {

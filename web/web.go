@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/bridge"
 	"github.com/oidcrp/rp/internal/events"
 	"github.com/oidcrp/rp/internal/seal"
 	"github.com/oidcrp/rp/session"
@@ -35,6 +37,8 @@ type Site struct {
 	mux        *http.ServeMux
 	handler    http.Handler // mux with the framing headers
 	chooser    bool         // serve the provider chooser at LoginPage
+	conns      *conns       // Config.Connections, or nil
+	bridged    bridge.Shared
 
 	shared        SharedStore
 	privateShared bool   // shared is this Site's own memory
@@ -52,7 +56,7 @@ const defaultLoginPage = "/login"
 
 // New checks cfg and returns a Site. It fails with a *ConfigError
 // listing every problem at once.
-func New(cfg Config) (*Site, error) {
+func New(cfg Config) (w *Site, err error) {
 	var v validator
 	setDefault(&cfg.LogoutPath, "/logout")
 	setDefault(&cfg.PostLogoutPath, "/signout-callback-oidc")
@@ -67,7 +71,7 @@ func New(cfg Config) (*Site, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now, shared: cfg.Shared}
+	w = &Site{cfg: cfg, providers: make(map[string]*Provider), secure: true, log: cfg.Logger, now: cfg.Now, shared: cfg.Shared}
 	if w.shared == nil {
 		w.shared, w.privateShared = newMemShared(cfg.Now), true
 	}
@@ -122,11 +126,14 @@ func New(cfg Config) (*Site, error) {
 		w.providers[p.Name] = &p
 		w.order = append(w.order, &p)
 	}
+	if cfg.Connections != nil {
+		w.conns = newConns(w, *cfg.Connections, &v)
+	}
 	if cfg.LoginPage == "" {
 		cfg.LoginPage = defaultLoginPage
-		if len(cfg.Providers) == 1 && len(w.order) == 1 {
+		if len(cfg.Providers) == 1 && len(w.order) == 1 && w.conns == nil {
 			cfg.LoginPage = w.order[0].LoginPath
-		} else if _, taken := paths[defaultLoginPage]; len(cfg.Providers) > 1 && !taken {
+		} else if _, taken := paths[defaultLoginPage]; (len(cfg.Providers) > 1 || w.conns != nil) && !taken {
 			w.chooser = true
 		}
 	}
@@ -135,7 +142,6 @@ func New(cfg Config) (*Site, error) {
 	for i, s := range cfg.SessionSecrets {
 		secrets[i] = []byte(s)
 	}
-	var err error
 	w.sessions, err = session.New(session.Config{
 		Name: cfg.SessionCookieName, Path: cfg.SessionCookiePath,
 		Secrets: secrets, Insecure: !w.secure, Store: cfg.SessionStore,
@@ -228,6 +234,9 @@ func (w *Site) routes() *http.ServeMux {
 		mux.Handle(p.BackchannelLogoutPath, w.backchannelLogout(p))
 		mux.Handle("GET "+p.FrontchannelLogoutPath, w.frontchannelLogout(p))
 	}
+	if w.conns != nil {
+		w.conns.routes(mux)
+	}
 	if w.chooser {
 		mux.HandleFunc("GET "+defaultLoginPage, w.chooserPage)
 	}
@@ -266,16 +275,25 @@ type LoginLink struct {
 	// FrontchannelLogoutURL is the page the provider frames at logout:
 	// register it at the provider as the frontchannel_logout_uri.
 	FrontchannelLogoutURL string
+	// Unavailable reports a connection whose provider could not be
+	// discovered at its last attempt: show its button disabled.
+	Unavailable bool
 }
 
-// Providers lists the providers in configuration order, for a sign-in page
-// with a button per provider or an administrator's setup page.
+// Providers lists the static providers in configuration order, then the
+// enabled Connections by name, for a sign-in page with a button per
+// provider or an administrator's setup page. Reading the connections may
+// read the Store (see Connections.PollInterval); when it cannot be read,
+// the connections are left out.
 func (w *Site) Providers() []LoginLink {
 	out := make([]LoginLink, 0, len(w.order))
 	for _, p := range w.order {
 		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
 			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p),
 			BackchannelLogoutURL: w.originURL(p, p.BackchannelLogoutPath), FrontchannelLogoutURL: w.originURL(p, p.FrontchannelLogoutPath)})
+	}
+	if w.conns != nil {
+		out = append(out, w.conns.links(context.Background())...)
 	}
 	return out
 }

@@ -45,8 +45,9 @@ func TestBackchannelLogoutRefusals(t *testing.T) {
 	a := newWebApp(t, oneProvider, func(c *Config) { c.Logger = logs.Logger() })
 	a.login("mock", "", "/me")
 	cookies := a.requestWithCookies().Cookies()
-	// A token the RP refuses (today every token: the verification is a
-	// placeholder), shaped like a real one.
+	// A token the RP refuses (its signature is not one), shaped like a
+	// real one; tokens the provider signs are in
+	// webbackchannel_kinds_test.go.
 	tok := "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiJzZWNyZXQtc2lkIn0.c2ln"
 	for _, tc := range []struct {
 		name, method, contentType, body string

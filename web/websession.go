@@ -173,6 +173,9 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	if !w.stillSignedIn(rw, r, s, data) {
 		return nil
 	}
+	if !w.live(r.Context(), data.Provider) {
+		return nil // its connection was disabled or deleted: the cookie may come back if it is enabled again
+	}
 	if w.refreshDue(data) {
 		// A refresh needs the claims (the sign-in's, which the refreshed
 		// ID token must match) and keeps the ID token.

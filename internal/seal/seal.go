@@ -106,3 +106,21 @@ func (s *Sealer) Open(sealed string, aad []byte) ([]byte, error) {
 	}
 	return nil, ErrOpen
 }
+
+// KeyIDLen is the length of a key identifier.
+const KeyIDLen = idLen
+
+// KeyID returns the identifier of the key that sealed sealed, as Seal
+// wrote it, without opening it: ok is false when sealed is not shaped like
+// Seal's output. The identifier says which key to expect, nothing more; a
+// value whose KeyID matches may still not open.
+func (s *Sealer) KeyID(sealed string) (id [KeyIDLen]byte, ok bool) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(sealed)
+	if err != nil || len(sealed) != base64.RawURLEncoding.EncodedLen(len(raw)) || len(raw) < idLen+nonceLen {
+		return id, false
+	}
+	return [idLen]byte(raw[:idLen]), true
+}
+
+// SealingKeyID returns the identifier of the key Seal uses (the first).
+func (s *Sealer) SealingKeyID() [KeyIDLen]byte { return s.keys[0].id }

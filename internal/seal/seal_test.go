@@ -82,3 +82,26 @@ func TestNewRejectsShortSecret(t *testing.T) {
 		t.Fatal("New() with no secret succeeded")
 	}
 }
+
+func TestKeyID(t *testing.T) {
+	old, _ := New("test", secret(1))
+	rotated, _ := New("test", secret(2), secret(1))
+	v := old.Seal([]byte("x"), nil)
+	nv := rotated.Seal([]byte("y"), nil)
+	oldID, ok := rotated.KeyID(v)
+	if !ok || oldID != old.SealingKeyID() {
+		t.Fatalf("KeyID(old value) = %x, %v; want %x, true", oldID, ok, old.SealingKeyID())
+	}
+	newID, ok := rotated.KeyID(nv)
+	if !ok || newID != rotated.SealingKeyID() {
+		t.Fatalf("KeyID(new value) = %x, %v; want %x, true", newID, ok, rotated.SealingKeyID())
+	}
+	if oldID == newID {
+		t.Fatal("two keys have the same id")
+	}
+	for _, bad := range []string{"", "abc", v[:10], "!!!!" + v, v + "\n"} {
+		if id, ok := rotated.KeyID(bad); ok {
+			t.Errorf("KeyID(%q) = %x, true; want false", bad, id)
+		}
+	}
+}
