@@ -9,21 +9,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/connection"
 )
 
 // Put saves in as a new version of its connection, as connection.Store
-// documents: in.Version 0 creates the connection (connection.ErrConflict if
-// the name exists), any other version must be the latest
-// (connection.ErrConflict if another save or a delete came first,
-// connection.ErrNotFound if the connection is gone). in is validated first
-// (the error is a *rp.ConfigError); an email domain that another
-// connection holds fails with connection.ErrDomainTaken. The secret is
-// sealed with the Sealer's current key: set, kept from the version the
-// edit started from (re-sealed if an older key sealed it), or removed, as
-// in.ClientSecret.Action says. A kept secret that does not open fails with
-// an error wrapping connection.ErrStore and connection.ErrSealedSecret.
+// documents and connection.NextVersion decides: in.Version 0 creates the
+// connection (connection.ErrConflict if the name exists), any other
+// version must be the latest (connection.ErrConflict if another save or a
+// delete came first, connection.ErrNotFound if the connection is gone); a
+// name created again after a delete continues its version numbers. in is
+// validated first (the error is a *rp.ConfigError); an email domain that
+// another connection holds fails with connection.ErrDomainTaken. The
+// secret, set, kept from the version the edit started from, or removed as
+// in.ClientSecret.Action says, is sealed with the Sealer's current key. A
+// kept secret that does not open fails with an error wrapping
+// connection.ErrStore and connection.ErrSealedSecret (setting a new one
+// repairs the connection).
 //
 // Everything happens in one transaction that also increments the
 // revision, sends the PostgreSQL notification, and prunes the versions
@@ -33,88 +34,81 @@ func (s *Store) Put(ctx context.Context, in connection.Settings, by string) (con
 	if err := in.Validate(); err != nil {
 		return connection.Settings{}, err
 	}
-	in = in.Clone()
 	var out connection.Settings
 	err := s.inTx(ctx, "put", func(q querier) error {
 		rev, err := s.bumpRevision(ctx, q)
 		if err != nil {
 			return err
 		}
-		latest, exists, found, err := s.latest(ctx, q, in.Name)
+		latestVersion, live, found, err := s.latest(ctx, q, in.Name)
 		if err != nil {
 			return err
 		}
-		switch {
-		case in.Version == 0 && exists:
-			return fmt.Errorf("%w: connection %q exists", connection.ErrConflict, in.Name)
-		case in.Version != 0 && !exists:
-			return fmt.Errorf("%w: %q", connection.ErrNotFound, in.Name)
-		case in.Version != 0 && in.Version != latest:
-			return fmt.Errorf("%w: connection %q is at version %d, the edit started from version %d",
-				connection.ErrConflict, in.Name, latest, in.Version)
+		// A deleted name keeps its last version number in its tombstone
+		// row, so a connection created again never reuses a version a
+		// login may still name.
+		var lastVersion int64
+		if found {
+			lastVersion = latestVersion
 		}
-
-		secret, sealed, err := s.secretFor(ctx, q, in, latest, exists)
+		var latest *connection.Settings
+		if live {
+			l, err := s.latestForPut(ctx, q, in, latestVersion)
+			if err != nil {
+				return err
+			}
+			latest = &l
+		}
+		// The time as the database keeps it, so Put returns what Get will.
+		now := time.Unix(0, s.now().UnixNano()).UTC()
+		next, err := connection.NextVersion(latest, lastVersion, in, by, now)
 		if err != nil {
 			return err
 		}
-		settings, err := encodeSettings(in)
+		sealed := s.sealer.Seal(next.Name, next.ClientSecret.Value)
+		settings, err := encodeSettings(next)
 		if err != nil {
 			return storeErr("put: encode settings", err)
 		}
 
-		now := s.now()
-		nowNS := now.UnixNano()
-		var version int64
 		switch {
-		case exists:
-			version = latest + 1
+		case live:
 			res, err := q.ExecContext(ctx, s.sql(`UPDATE {p}connections SET latest = ? WHERE name = ? AND latest = ? AND deleted = 0`),
-				version, in.Name, latest)
+				next.Version, next.Name, latestVersion)
 			if err := oneRow(res, err, "put: update latest"); err != nil {
 				return err
 			}
 			if _, err := q.ExecContext(ctx, s.sql(`UPDATE {p}connection_versions SET superseded_ns = ? WHERE name = ? AND superseded_ns IS NULL`),
-				nowNS, in.Name); err != nil {
+				now.UnixNano(), next.Name); err != nil {
 				return storeErr("put: supersede", err)
 			}
 		case found:
-			// A deleted name keeps its last version number in its
-			// tombstone row, so a connection created again never reuses
-			// a version a login may still name.
-			version = latest + 1
 			res, err := q.ExecContext(ctx, s.sql(`UPDATE {p}connections SET latest = ?, deleted = 0 WHERE name = ? AND latest = ? AND deleted = 1`),
-				version, in.Name, latest)
+				next.Version, next.Name, latestVersion)
 			if err := oneRow(res, err, "put: revive"); err != nil {
 				return err
 			}
 		default:
-			version = 1
 			if _, err := q.ExecContext(ctx, s.sql(`INSERT INTO {p}connections (name, latest, deleted) VALUES (?, ?, 0)`),
-				in.Name, version); err != nil {
+				next.Name, next.Version); err != nil {
 				return storeErr("put: insert connection", err)
 			}
 		}
 		if _, err := q.ExecContext(ctx, s.sql(`INSERT INTO {p}connection_versions
 			(name, version, settings, sealed_secret, secret_key_id, updated_ns, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			in.Name, version, settings, sealed, s.keyID(sealed), nowNS, by); err != nil {
+			next.Name, next.Version, settings, sealed, s.keyID(sealed), now.UnixNano(), by); err != nil {
 			return storeErr("put: insert version", err)
 		}
-		if err := s.putDomains(ctx, q, in); err != nil {
+		if err := s.putDomains(ctx, q, next); err != nil {
 			return err
 		}
-		if err := s.prune(ctx, q, nowNS); err != nil {
+		if err := s.prune(ctx, q, now.UnixNano()); err != nil {
 			return err
 		}
 		if err := s.notify(ctx, q, rev); err != nil {
 			return err
 		}
-
-		out = in
-		out.Version = version
-		out.Updated = time.Unix(0, nowNS).UTC()
-		out.UpdatedBy = by
-		out.ClientSecret = connection.ClientSecret{Value: secret, IsSet: sealed != ""}
+		out = next
 		return nil
 	})
 	if err != nil {
@@ -123,41 +117,20 @@ func (s *Store) Put(ctx context.Context, in connection.Settings, by string) (con
 	return out, nil
 }
 
-// secretFor returns the secret the new version of in has, in clear and
-// sealed with the current key. latest and exists describe the connection
-// before the save.
-func (s *Store) secretFor(ctx context.Context, q querier, in connection.Settings, latest int64, exists bool) (rp.Secret, string, error) {
-	switch in.ClientSecret.Action {
-	case connection.SecretSet:
-		return in.ClientSecret.Value, s.sealer.Seal(in.Name, in.ClientSecret.Value), nil
-	case connection.SecretRemove:
-		return "", "", nil
-	case connection.SecretKeep, "":
-		if !exists {
-			return "", "", nil
-		}
-		var sealed string
-		if err := q.QueryRowContext(ctx, s.sql(`SELECT sealed_secret FROM {p}connection_versions WHERE name = ? AND version = ?`),
-			in.Name, latest).Scan(&sealed); err != nil {
-			return "", "", storeErr("put: read kept secret", err)
-		}
-		if sealed == "" {
-			return "", "", nil
-		}
-		secret, err := s.sealer.Open(in.Name, sealed)
-		if err != nil {
-			return "", "", fmt.Errorf("%w: sqlstore: connection %q version %d: kept client secret: %w",
-				connection.ErrStore, in.Name, latest, err)
-		}
-		if !s.sealer.Current(sealed) {
-			sealed = s.sealer.Seal(in.Name, secret)
-		}
-		return secret, sealed, nil
+// latestForPut reads version of in.Name, the latest, for Put over it. Its
+// secret is opened only when in keeps it: a secret that does not open then
+// fails the save closed, while a save that sets or removes the secret
+// does not need it.
+func (s *Store) latestForPut(ctx context.Context, q querier, in connection.Settings, version int64) (connection.Settings, error) {
+	r, err := scanVersion(q.QueryRowContext(ctx, s.sql(`SELECT `+versionColumns+`
+		FROM {p}connection_versions v WHERE v.name = ? AND v.version = ?`), in.Name, version))
+	if err != nil {
+		return connection.Settings{}, storeErr("put: read latest", err)
 	}
-	return "", "", &rp.ConfigError{Problems: []rp.ConfigProblem{{
-		Field:   "client_secret",
-		Message: fmt.Sprintf("unknown action %q: use keep, set or remove", in.ClientSecret.Action),
-	}}}
+	if a := in.ClientSecret.Action; a != "" && a != connection.SecretKeep {
+		r.sealed = ""
+	}
+	return s.settings(r)
 }
 
 // putDomains gives in.Name exactly in's email domains, failing with
