@@ -64,12 +64,8 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(q querier) error) e
 		return nil
 	}
 
-	conn, err := s.db.Conn(ctx)
+	conn, err := beginImmediate(ctx, s.db)
 	if err != nil {
-		return storeErr(op+": connect", err)
-	}
-	if err := beginImmediate(ctx, conn); err != nil {
-		_ = conn.Close()
 		return storeErr(op+": begin immediate", err)
 	}
 	// ROLLBACK and COMMIT must reach the database even when ctx ended
@@ -98,22 +94,31 @@ func rollback(ctx context.Context, conn *sql.Conn) {
 	_ = conn.Close()
 }
 
-// beginImmediate starts a write transaction on conn, retrying for up to
-// 10s while SQLite reports the database locked (a busy_timeout set on the
-// database makes each try wait itself).
-func beginImmediate(ctx context.Context, conn *sql.Conn) error {
+// beginImmediate takes a connection from db and starts a write
+// transaction on it, retrying for up to 10s while SQLite reports the
+// database locked: by another connection's write transaction, or, when
+// the DSN asks for WAL, by another connection switching a new database
+// to it as it connects (a busy_timeout set on the database makes each try
+// wait itself).
+func beginImmediate(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
 	delay := 5 * time.Millisecond
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE")
-		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
-			return err
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			if _, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err == nil {
+				return conn, nil
+			}
+			_ = conn.Close()
+		}
+		if !sqliteBusy(err) || time.Now().After(deadline) {
+			return nil, err
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return errors.Join(err, ctx.Err())
+			return nil, errors.Join(err, ctx.Err())
 		case <-t.C:
 		}
 		delay = min(2*delay, 200*time.Millisecond)
