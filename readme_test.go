@@ -90,7 +90,8 @@ func readmeRPTest(ctx context.Context, app *httptest.Server) *rp.RP {
 // TestREADMESnippets checks that every complete Go snippet of the README
 // is, line for line, in one of the functions above or, for the Redis one,
 // in integration/multi/readme_test.go (a module that may import the Redis
-// store), so that what the README shows compiles and passes go vet.
+// store), or for the SQL one in connection/sqlstore/readme_test.go, so that
+// what the README shows compiles and passes go vet.
 func TestREADMESnippets(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -104,12 +105,16 @@ func TestREADMESnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sqlstore, err := os.ReadFile("connection/sqlstore/readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) != 5 {
+	if len(blocks) != 6 {
 		t.Fatalf("the README has %d Go snippets; update readme_test.go to hold each complete one", len(blocks))
 	}
 	for i, b := range blocks {
-		if i == 3 { // a fragment of a Config literal, not a statement list
+		if i == 4 { // a fragment of a Config literal, not a statement list
 			continue
 		}
 		var indented strings.Builder
@@ -119,8 +124,9 @@ func TestREADMESnippets(t *testing.T) {
 			}
 			indented.WriteString(line)
 		}
-		if !strings.Contains(string(self), indented.String()) && !strings.Contains(string(multi), indented.String()) {
-			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
+		if !strings.Contains(string(self), indented.String()) && !strings.Contains(string(multi), indented.String()) &&
+			!strings.Contains(string(sqlstore), indented.String()) {
+			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go or connection/sqlstore/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
 		}
 	}
 }
