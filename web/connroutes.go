@@ -33,7 +33,17 @@ func (c *conns) refuse(rw http.ResponseWriter, r *http.Request, err error, msg s
 	case errors.Is(err, ErrSettingsChanged):
 		status = http.StatusBadRequest
 	}
-	c.site.refuse(rw, r, status, err, msg, "provider", r.PathValue("conn"))
+	c.site.refuse(rw, r, status, err, msg, "provider", loggableName(r.PathValue("conn")))
+}
+
+// loggableName is a connection name from a request's path, for a log
+// line: itself when it is a valid name, else a fixed word, so that a
+// browser cannot write what it likes into the log.
+func loggableName(name string) string {
+	if providerName.MatchString(name) {
+		return name
+	}
+	return "(invalid name)"
 }
 
 // latestProvider returns the Provider of the latest version of the
@@ -114,7 +124,7 @@ func (c *conns) backchannel(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rw.Header().Set("Cache-Control", "no-store")
 		c.site.refuseBackchannel(r.Context(), rw, &backchannelError{http.StatusBadRequest, "unknown or unavailable connection", err},
-			[]any{"provider", r.PathValue("conn")})
+			[]any{"provider", loggableName(r.PathValue("conn"))})
 		return
 	}
 	c.site.backchannelLogout(p).ServeHTTP(rw, r)
