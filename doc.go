@@ -18,25 +18,21 @@
 //   - Config, one provider and this application's registration with it,
 //     becomes an RP through New, which also loads the provider's
 //     ProviderMetadata (discovery).
-//
 //   - RP.Login sends the browser to the provider; RP.Callback checks the
 //     provider's answer and returns a Result: the verified Claims (the ID
 //     token's claims merged with userinfo's), the Tokens, the ReturnTo path
 //     and, when Config.Matcher is set, the local User.
-//
 //   - A UserMatcher turns an Identity (the Claims and how this provider's
 //     configuration maps them: username claim, email claim) into the User
 //     it links them to. NewMatcher builds the default Matcher, which links
 //     by sub, username, verified email and upn over the application's
 //     UserStore; MemoryUserStore is an in-memory UserStore for tests.
-//
 //   - Package web serves a login and a callback per web.Provider (a named
 //     RP), turns each Result into a session (package session keeps it in
 //     sealed cookies or a session.Store), and its Require and Identify
 //     middleware put a web.SessionInfo (the provider, the User, the access
 //     token, the Claims) in the request context, read with web.SessionFrom,
 //     web.UserFrom and web.ClaimsFrom.
-//
 //   - Package connection holds providers configured at run time: a
 //     connection.Settings (what an administrator edits) becomes a Config
 //     through Settings.Config, and a connection.Store keeps its versions;
