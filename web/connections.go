@@ -129,8 +129,9 @@ type conns struct {
 	reloadMu  sync.Mutex // one reload at a time
 	pinnedMu  sync.Mutex
 	pinned    map[string]*connEntry // superseded versions logins are pinned to, by name "." version
-	lastGood  atomic.Int64          // Unix nanoseconds of the last Revision read that worked
-	pollNanos atomic.Int64          // 0 forces the next request to read the Revision
+	trials    atomic.Pointer[TrialHandler]
+	lastGood  atomic.Int64 // Unix nanoseconds of the last Revision read that worked
+	pollNanos atomic.Int64 // 0 forces the next request to read the Revision
 }
 
 // connSet is one snapshot of the Store: the latest version of every
@@ -357,20 +358,26 @@ func (c *conns) provider(ctx context.Context, e *connEntry) (*Provider, error) {
 	return p, nil
 }
 
-// build makes the Provider of one version of a connection.
-func (c *conns) build(ctx context.Context, s *connection.Settings) (*Provider, error) {
+// config is the rp.Config of the settings s, with tag as its
+// TransactionTag.
+func (c *conns) config(s *connection.Settings, tag string) (rp.Config, error) {
 	base := c.cfg.RP
 	base.RedirectURL = c.url(s.Name, "callback")
-	base.TransactionTag = s.Name + "." + strconv.FormatInt(s.Version, 10)
+	base.TransactionTag = tag
 	base.Matcher = nil
 	if c.cfg.Users != nil {
 		m, err := rp.NewMatcher(s.MatcherConfig(c.cfg.Users))
 		if err != nil {
-			return nil, err
+			return rp.Config{}, err
 		}
 		base.Matcher = m
 	}
-	cfg, err := s.Config(base)
+	return s.Config(base)
+}
+
+// build makes the Provider of one version of a connection.
+func (c *conns) build(ctx context.Context, s *connection.Settings) (*Provider, error) {
+	cfg, err := c.config(s, s.Name+"."+strconv.FormatInt(s.Version, 10))
 	if err != nil {
 		return nil, err
 	}

@@ -71,11 +71,16 @@ func (c *conns) login(rw http.ResponseWriter, r *http.Request) {
 // version, whose RP refuses it as any state it did not send.
 func (c *conns) callback(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("conn")
+	state := stateOf(rw, r)
+	if trial := trialOf(state, name); trial != "" {
+		c.serveTrial(rw, r, name, trial)
+		return
+	}
 	var (
 		e   *connEntry
 		err error
 	)
-	if version, ok := pinnedVersion(rw, r, name); ok {
+	if version, ok := pinnedVersion(state, name); ok {
 		e, err = c.version(r.Context(), name, version)
 	} else {
 		e, err = c.latest(r.Context(), name)
@@ -92,21 +97,26 @@ func (c *conns) callback(rw http.ResponseWriter, r *http.Request) {
 	c.site.callbackHandler(p).ServeHTTP(rw, r)
 }
 
-// pinnedVersion reads the version a login of the connection name
-// started with from the state of the authorization response r. The
-// body of a POST is read as the RP reads it (bounded, parsed once).
-func pinnedVersion(rw http.ResponseWriter, r *http.Request, name string) (int64, bool) {
-	var state string
+// stateOf returns the state parameter of the authorization response r,
+// or "". The body of a POST is read as the RP reads it (bounded, parsed
+// once).
+func stateOf(rw http.ResponseWriter, r *http.Request) string {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		state = r.URL.Query().Get("state")
+		return r.URL.Query().Get("state")
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(rw, r.Body, 128<<10)
 		if r.ParseForm() != nil {
-			return 0, false
+			return ""
 		}
-		state = r.PostForm.Get("state")
+		return r.PostForm.Get("state")
 	}
+	return ""
+}
+
+// pinnedVersion reads the version a login of the connection name
+// started with from its state.
+func pinnedVersion(state, name string) (int64, bool) {
 	tag := rp.StateTag(state)
 	i := strings.LastIndexByte(tag, '.')
 	if i < 0 || tag[:i] != name {
