@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,7 @@ type Site struct {
 	handler    http.Handler // mux with the framing headers
 	chooser    bool         // serve the provider chooser at LoginPage
 	conns      *conns       // Config.Connections, or nil
+	lastSignIn sync.Map     // provider name -> time.Time of its last sign-in here
 	bridged    bridge.Shared
 
 	shared        SharedStore
@@ -348,8 +350,19 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 			return
 		}
 		w.log.InfoContext(r.Context(), evSignIn, "provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+		w.lastSignIn.Store(p.Name, w.now())
 		http.Redirect(rw, r, res.ReturnTo, http.StatusSeeOther)
 	})
+}
+
+// LastSignIn returns when a user last signed in through the provider or
+// connection name on this instance (since it started), or the zero time:
+// for an administrator's list of connections. Other instances keep their
+// own.
+func (w *Site) LastSignIn(name string) time.Time {
+	t, _ := w.lastSignIn.Load(name)
+	last, _ := t.(time.Time)
+	return last
 }
 
 // statusFor maps a sign-in error to an HTTP status.

@@ -133,6 +133,9 @@ func TestConnectionSignIn(t *testing.T) {
 	if got := op.LastAuthorizeParams().Get("redirect_uri"); got != a.srv.URL+"/sso/acme/callback" {
 		t.Fatalf("redirect_uri %q", got)
 	}
+	if got := a.web.LastSignIn("acme"); !got.Equal(clock.Now()) || !a.web.LastSignIn("other").IsZero() {
+		t.Fatalf("LastSignIn(acme) = %v; want %v", got, clock.Now())
+	}
 }
 
 // TestConnectionLoginPinnedToVersion: a login started under version 1
