@@ -33,6 +33,33 @@ func ErrorMessage(err error) string {
 	return rp.ErrorMessage(err)
 }
 
+// NextStep says, in a sentence for the user, what they can do about the
+// failed sign-in or logout err: sign in again, use another account, try
+// again later, or contact the administrator with the reference that the
+// page shows (rp.ErrorRef). Like ErrorMessage, it reveals no detail.
+func NextStep(err error) string {
+	switch {
+	case errors.Is(err, rp.ErrState), errors.Is(err, ErrSettingsChanged), errors.Is(err, ErrLogoutState),
+		errors.Is(err, rp.ErrUnsafeReturnTo), errors.Is(err, rp.ErrMalformedResponse):
+		return "Sign in again from the start."
+	case errors.Is(err, rp.ErrReplayStore), errors.Is(err, ErrConnectionUnavailable), errors.Is(err, ErrLogoutIncomplete),
+		errors.Is(err, rp.ErrTokenExchange), errors.Is(err, rp.ErrUserInfo), errors.Is(err, rp.ErrStore):
+		return "Try again in a few minutes. If it keeps happening, contact your administrator with the reference below."
+	case errors.Is(err, rp.ErrNoLocalAccount), errors.Is(err, rp.ErrAmbiguousUser), errors.Is(err, rp.ErrSubjectConflict),
+		errors.Is(err, rp.ErrUserExists):
+		return "If you have another account at your identity provider, sign in with it; otherwise ask your administrator for access, quoting the reference below."
+	case errors.Is(err, rp.ErrUnverifiedEmail):
+		return "Verify your email address at your identity provider, or ask your administrator to link your account, quoting the reference below."
+	case errors.Is(err, rp.ErrAdminRefused):
+		return "Use the password sign-in for administrators."
+	case errors.Is(err, rp.ErrAuthorization):
+		return "Sign in again, or choose another account. If the provider keeps refusing, contact your administrator with the reference below."
+	case errors.Is(err, connection.ErrDisabled):
+		return "Choose another way to sign in."
+	}
+	return "Sign in again. If it keeps failing, contact your administrator with the reference below."
+}
+
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -40,16 +67,18 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <h1>Sign-in problem</h1>
 <p>{{.Kind}}</p>
 {{with .Code}}<p>The provider said: <code>{{.}}</code>{{with $.Description}}: {{.}}{{end}}</p>{{end}}
-{{with .Ref}}<p>If you contact support, quote this reference: <code>{{.}}</code></p>{{end}}
-<p><a href="/">Back to the start page</a></p>
+<p>{{.Next}}</p>
+{{with .Ref}}<p>Reference: <code>{{.}}</code></p>{{end}}
+<p>{{with .Again}}<a href="{{.}}">Sign in again</a> · {{end}}<a href="/">Back to the start page</a></p>
 </body></html>
 `))
 
-// renderError writes the default error page: the error's kind, its
-// reference (rp.ErrorRef) and, for a provider error, its sanitized code and
-// description, HTML-escaped.
-func renderError(w http.ResponseWriter, status int, err error) {
-	data := struct{ Kind, Code, Description, Ref string }{Kind: ErrorMessage(err), Ref: rp.ErrorRef(err)}
+// renderError writes the default error page: what happened (ErrorMessage),
+// for a provider error its sanitized code and description, HTML-escaped,
+// what the user can do (NextStep), the reference (rp.ErrorRef), and a link
+// to sign in again at again when it is not empty.
+func renderError(w http.ResponseWriter, status int, err error, again string) {
+	data := struct{ Kind, Code, Description, Next, Ref, Again string }{Kind: ErrorMessage(err), Next: NextStep(err), Ref: rp.ErrorRef(err), Again: again}
 	var pe *rp.AuthorizationError
 	if errors.As(err, &pe) {
 		data.Code, data.Description = pe.Code, pe.Description

@@ -391,7 +391,7 @@ func (w *Site) refuse(rw http.ResponseWriter, r *http.Request, status int, err e
 		w.cfg.ErrorHandler(rw, r, status, err)
 		return
 	}
-	renderError(rw, status, err)
+	renderError(rw, status, err, w.cfg.LoginPage)
 }
 
 // loginRedirect is where Require sends a browser: LoginPage with the

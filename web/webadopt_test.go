@@ -118,7 +118,7 @@ func TestReplayStoreFailurePage(t *testing.T) {
 	rec := httptest.NewRecorder()
 	a.web.refuse(rec, httptest.NewRequest("GET", "/callback/mock", nil), statusFor(err), err, evSignInRefused)
 	if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, "try again in a moment") ||
-		!strings.Contains(body, "quote this reference") || strings.Contains(body, "6379") {
+		!strings.Contains(body, "Reference: <code>") || strings.Contains(body, "6379") {
 		t.Fatalf("page %d: %s", rec.Code, body)
 	}
 }

@@ -95,7 +95,7 @@ func TestWebLogoutIncompletePage(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "may not have reached every device") ||
-		!strings.Contains(string(body), "quote this reference: <code>") || strings.Contains(string(body), "store down") {
+		!strings.Contains(string(body), "Reference: <code>") || strings.Contains(string(body), "store down") {
 		t.Fatalf("incomplete logout page %d: %s", resp.StatusCode, body)
 	}
 }

@@ -61,7 +61,7 @@ func TestWebLogsEachEventOnce(t *testing.T) {
 	}
 }
 
-var refOnPage = regexp.MustCompile(`quote this reference: <code>([A-Z2-7]{8})</code>`)
+var refOnPage = regexp.MustCompile(`Reference: <code>([A-Z2-7]{8})</code>`)
 
 // TestWebRefusedSignInLoggedOnceWithRef: each refused sign-in is one line,
 // at Warn when it looks like an attack and Info otherwise, with the error
