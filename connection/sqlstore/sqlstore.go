@@ -1,6 +1,8 @@
 // Package sqlstore keeps identity provider connections (connection.Settings)
-// in a SQL database through database/sql: SQLite as the embedded default,
-// PostgreSQL for production. It implements connection.Store.
+// and the application's local accounts in a SQL database through
+// database/sql: SQLite as the embedded default, PostgreSQL for production.
+// Store implements connection.Store; UserStore implements rp.UserStore
+// (see OpenUsers).
 //
 // The package imports no driver: the application opens the *sql.DB with the
 // driver it chooses (for example modernc.org/sqlite, which needs no cgo, or
@@ -16,6 +18,8 @@
 //   - <prefix>connection_domains: the email domains, UNIQUE across
 //     connections;
 //   - <prefix>revision: the one-row counter that Store.Revision reads;
+//   - <prefix>users and <prefix>user_subjects: the accounts of UserStore
+//     and the provider subjects linked to them (schema version 2);
 //   - <prefix>schema_version: the migrations applied.
 //
 // Client secrets are sealed with Config.Sealer, bound to their connection's
@@ -97,11 +101,24 @@ type Config struct {
 // Store is a connection.Store in a SQL database, safe for concurrent use and
 // by several instances sharing the database. Create it with Open.
 type Store struct {
-	db      *sql.DB
-	dialect Dialect
-	sealer  *connection.SecretSealer
-	prefix  string
-	now     func() time.Time
+	base
+	sealer *connection.SecretSealer
+}
+
+// base is what Store and UserStore share: the database, its dialect, the
+// table prefix, the clock, and the sentinel their database failures wrap.
+type base struct {
+	db       *sql.DB
+	dialect  Dialect
+	prefix   string
+	now      func() time.Time
+	errStore error
+}
+
+// fail wraps a database failure of op with b's store sentinel. The
+// driver's error is kept (it names the failure, not the values bound).
+func (b *base) fail(op string, err error) error {
+	return fmt.Errorf("%w: sqlstore: %s: %w", b.errStore, op, err)
 }
 
 var _ connection.Store = (*Store)(nil)
@@ -116,7 +133,8 @@ var (
 	ErrSchemaTooNew = errors.New("sqlstore: the database schema is newer than this version of the package knows")
 )
 
-// Open checks cfg, creates or migrates the schema, and returns the Store.
+// Open checks cfg, creates or migrates the schema (all of it, the tables of
+// UserStore included), and returns the Store.
 // A bad cfg fails with an error wrapping ErrConfig; a schema newer than this
 // package knows with ErrSchemaTooNew; a database failure with an error
 // wrapping connection.ErrStore. Open is idempotent and safe to call from
@@ -132,22 +150,30 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sealer == nil {
 		return nil, fmt.Errorf("%w: Sealer is nil: client secrets must be sealed at rest", ErrConfig)
 	}
-	prefix := cfg.TablePrefix
-	if prefix == "" {
-		prefix = DefaultTablePrefix
+	b, err := newBase(cfg.DB, cfg.Dialect, cfg.TablePrefix, cfg.Now, connection.ErrStore)
+	if err != nil {
+		return nil, err
 	}
-	if !validPrefix(prefix) {
-		return nil, fmt.Errorf("%w: TablePrefix %q: use 1 to 40 ASCII letters, digits and '_', not starting with a digit", ErrConfig, prefix)
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	s := &Store{db: cfg.DB, dialect: cfg.Dialect, sealer: cfg.Sealer, prefix: prefix, now: now}
+	s := &Store{base: b, sealer: cfg.Sealer}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newBase checks the prefix and applies the defaults; db and dialect are
+// checked by the caller.
+func newBase(db *sql.DB, dialect Dialect, prefix string, now func() time.Time, errStore error) (base, error) {
+	if prefix == "" {
+		prefix = DefaultTablePrefix
+	}
+	if !validPrefix(prefix) {
+		return base{}, fmt.Errorf("%w: TablePrefix %q: use 1 to 40 ASCII letters, digits and '_', not starting with a digit", ErrConfig, prefix)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return base{db: db, dialect: dialect, prefix: prefix, now: now, errStore: errStore}, nil
 }
 
 func validPrefix(p string) bool {
