@@ -150,9 +150,17 @@ func (h *Handler) post(q *request, name string, isNew bool) {
 // problemsOf returns the problems of the form and of its settings.
 func problemsOf(p *parsed) []rp.ConfigProblem {
 	problems := p.problems
+	unread := map[string]bool{} // fields too long to read: Validate saw them empty
+	for _, pr := range p.problems {
+		unread[formField(pr.Field)] = true
+	}
 	var ce *rp.ConfigError
 	if errors.As(p.s.Validate(), &ce) {
-		problems = append(problems, ce.Problems...)
+		for _, pr := range ce.Problems {
+			if f := formField(pr.Field); f == "" || !unread[f] {
+				problems = append(problems, pr)
+			}
+		}
 	}
 	return problems
 }

@@ -83,6 +83,7 @@ func (h *Handler) editView(q *request, s *connection.Settings, isNew bool, probl
 	}
 	byField := map[string][]string{}
 	for _, p := range problems {
+		p.Message = fieldWords.Replace(p.Message)
 		f := formField(p.Field)
 		item := summaryItem{Label: p.Field, Message: p.Message}
 		if f != "" {
