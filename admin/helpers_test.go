@@ -293,3 +293,14 @@ func wantBody(t *testing.T, what string, r response, parts ...string) {
 		}
 	}
 }
+
+// jarURL is the application's URL, for the cookie jar.
+func (b *browser) jarURL() *url.URL {
+	u, _ := url.Parse(b.e.srv.URL + "/")
+	return u
+}
+
+// setAdmin makes the browser sign in as admin.
+func (b *browser) setAdmin(admin string) {
+	b.jar.SetCookies(b.jarURL(), []*http.Cookie{{Name: adminCookie, Value: admin, Path: "/"}})
+}
