@@ -85,7 +85,7 @@ func postgresSource(t *testing.T) *source {
 			return
 		}
 		defer db.Close()
-		for _, table := range []string{"connection_domains", "connection_versions", "connections", "revision", "schema_version"} {
+		for _, table := range []string{"user_subjects", "users", "connection_domains", "connection_versions", "connections", "revision", "schema_version"} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + src.prefix + table); err != nil {
 				t.Errorf("dropping %s%s: %v", src.prefix, table, err)
 			}

@@ -40,19 +40,54 @@ var migrations = [][]string{
 		)`,
 		`INSERT INTO {p}revision (id, revision) VALUES (1, 0)`,
 	},
+	// 2: the local accounts of UserStore and the subjects linked to them.
+	// username_norm and email_norm hold rp.NormalizeIdentifier of username
+	// and email, NULL when it is "" (NULLs never collide), so the unique
+	// constraints are the library's identifier comparison. A subject is
+	// linked to one account per issuer, and an account to one subject per
+	// issuer. The foreign key is checked at commit, so CreateUser can claim
+	// the subject before it inserts the account.
+	{
+		`CREATE TABLE {p}users (
+			id TEXT NOT NULL PRIMARY KEY,
+			username TEXT NOT NULL DEFAULT '',
+			username_norm TEXT CHECK (username_norm <> ''),
+			email TEXT NOT NULL DEFAULT '',
+			email_norm TEXT CHECK (email_norm <> ''),
+			name TEXT NOT NULL DEFAULT '',
+			given_name TEXT NOT NULL DEFAULT '',
+			family_name TEXT NOT NULL DEFAULT '',
+			phone_number TEXT NOT NULL DEFAULT '',
+			admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+			groups_json TEXT NOT NULL DEFAULT '[]',
+			attributes_json TEXT NOT NULL DEFAULT '{}',
+			created_ns BIGINT NOT NULL,
+			updated_ns BIGINT NOT NULL,
+			CONSTRAINT {p}users_username_norm UNIQUE (username_norm),
+			CONSTRAINT {p}users_email_norm UNIQUE (email_norm)
+		)`,
+		`CREATE TABLE {p}user_subjects (
+			issuer TEXT NOT NULL,
+			subject TEXT NOT NULL,
+			user_id TEXT NOT NULL REFERENCES {p}users (id) DEFERRABLE INITIALLY DEFERRED,
+			linked_ns BIGINT NOT NULL,
+			PRIMARY KEY (issuer, subject),
+			CONSTRAINT {p}user_subjects_user_issuer UNIQUE (user_id, issuer)
+		)`,
+	},
 }
 
 // SchemaVersion is the version of the schema this package creates and
 // reads: the number of its migrations. Open refuses a database at a later
 // version with ErrSchemaTooNew.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the schema to SchemaVersion, one migration per
 // transaction, each under the write lock: an advisory transaction lock on
 // PostgreSQL (taken before the schema_version table is even created, so
 // instances starting together wait for each other), BEGIN IMMEDIATE on
 // SQLite.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *base) migrate(ctx context.Context) error {
 	for {
 		done, err := s.migrateStep(ctx)
 		if err != nil || done {
@@ -63,22 +98,22 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // migrateStep applies the next migration, or reports done when the schema
 // is at SchemaVersion.
-func (s *Store) migrateStep(ctx context.Context) (done bool, err error) {
+func (s *base) migrateStep(ctx context.Context) (done bool, err error) {
 	err = s.inTx(ctx, "migrate", func(q querier) error {
 		if s.dialect == PostgreSQL {
 			if _, err := q.ExecContext(ctx, s.sql(`SELECT pg_advisory_xact_lock(?)`), s.lockKey()); err != nil {
-				return storeErr("migrate: lock", err)
+				return s.fail("migrate: lock", err)
 			}
 		}
 		if _, err := q.ExecContext(ctx, s.sql(`CREATE TABLE IF NOT EXISTS {p}schema_version (
 			version INTEGER NOT NULL PRIMARY KEY,
 			applied_ns BIGINT NOT NULL
 		)`)); err != nil {
-			return storeErr("migrate: create schema_version", err)
+			return s.fail("migrate: create schema_version", err)
 		}
 		var current int
 		if err := q.QueryRowContext(ctx, s.sql(`SELECT COALESCE(MAX(version), 0) FROM {p}schema_version`)).Scan(&current); err != nil {
-			return storeErr("migrate: read schema_version", err)
+			return s.fail("migrate: read schema_version", err)
 		}
 		switch {
 		case current > SchemaVersion:
@@ -89,12 +124,12 @@ func (s *Store) migrateStep(ctx context.Context) (done bool, err error) {
 		}
 		for _, stmt := range migrations[current] {
 			if _, err := q.ExecContext(ctx, s.sql(stmt)); err != nil {
-				return storeErr(fmt.Sprintf("migrate to schema version %d", current+1), err)
+				return s.fail(fmt.Sprintf("migrate to schema version %d", current+1), err)
 			}
 		}
 		if _, err := q.ExecContext(ctx, s.sql(`INSERT INTO {p}schema_version (version, applied_ns) VALUES (?, ?)`),
 			current+1, s.now().UnixNano()); err != nil {
-			return storeErr("migrate: record schema version", err)
+			return s.fail("migrate: record schema version", err)
 		}
 		return nil
 	})
@@ -102,7 +137,7 @@ func (s *Store) migrateStep(ctx context.Context) (done bool, err error) {
 }
 
 // lockKey is the PostgreSQL advisory lock of the tables under s.prefix.
-func (s *Store) lockKey() int64 {
+func (s *base) lockKey() int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("github.com/oidcrp/rp/connection/sqlstore " + s.prefix))
 	return int64(h.Sum64())

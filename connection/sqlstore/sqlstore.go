@@ -97,11 +97,24 @@ type Config struct {
 // Store is a connection.Store in a SQL database, safe for concurrent use and
 // by several instances sharing the database. Create it with Open.
 type Store struct {
-	db      *sql.DB
-	dialect Dialect
-	sealer  *connection.SecretSealer
-	prefix  string
-	now     func() time.Time
+	base
+	sealer *connection.SecretSealer
+}
+
+// base is what Store and UserStore share: the database, its dialect, the
+// table prefix, the clock, and the sentinel their database failures wrap.
+type base struct {
+	db       *sql.DB
+	dialect  Dialect
+	prefix   string
+	now      func() time.Time
+	errStore error
+}
+
+// fail wraps a database failure of op with b's store sentinel. The
+// driver's error is kept (it names the failure, not the values bound).
+func (b *base) fail(op string, err error) error {
+	return fmt.Errorf("%w: sqlstore: %s: %w", b.errStore, op, err)
 }
 
 var _ connection.Store = (*Store)(nil)
@@ -132,22 +145,30 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sealer == nil {
 		return nil, fmt.Errorf("%w: Sealer is nil: client secrets must be sealed at rest", ErrConfig)
 	}
-	prefix := cfg.TablePrefix
-	if prefix == "" {
-		prefix = DefaultTablePrefix
+	b, err := newBase(cfg.DB, cfg.Dialect, cfg.TablePrefix, cfg.Now, connection.ErrStore)
+	if err != nil {
+		return nil, err
 	}
-	if !validPrefix(prefix) {
-		return nil, fmt.Errorf("%w: TablePrefix %q: use 1 to 40 ASCII letters, digits and '_', not starting with a digit", ErrConfig, prefix)
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	s := &Store{db: cfg.DB, dialect: cfg.Dialect, sealer: cfg.Sealer, prefix: prefix, now: now}
+	s := &Store{base: b, sealer: cfg.Sealer}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newBase checks the prefix and applies the defaults; db and dialect are
+// checked by the caller.
+func newBase(db *sql.DB, dialect Dialect, prefix string, now func() time.Time, errStore error) (base, error) {
+	if prefix == "" {
+		prefix = DefaultTablePrefix
+	}
+	if !validPrefix(prefix) {
+		return base{}, fmt.Errorf("%w: TablePrefix %q: use 1 to 40 ASCII letters, digits and '_', not starting with a digit", ErrConfig, prefix)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return base{db: db, dialect: dialect, prefix: prefix, now: now, errStore: errStore}, nil
 }
 
 func validPrefix(p string) bool {

@@ -22,7 +22,7 @@ type querier interface {
 // parameters, into the dialect's: the prefix substituted and, on
 // PostgreSQL, the parameters numbered $1, $2, ... The queries of this
 // package hold no '?' anywhere else.
-func (s *Store) sql(query string) string {
+func (s *base) sql(query string) string {
 	query = strings.ReplaceAll(query, "{p}", s.prefix)
 	if s.dialect != PostgreSQL {
 		return query
@@ -43,30 +43,36 @@ func (s *Store) sql(query string) string {
 
 // inTx runs fn in one write transaction holding the store's write lock,
 // and commits if fn returns nil. On PostgreSQL the lock is taken by fn's
-// first statement (every write transaction starts by updating the
+// first statement (every write transaction of Store starts by updating the
 // revision row); on SQLite by BEGIN IMMEDIATE, retried while another
 // connection holds the database's write lock. Database failures are
-// wrapped with connection.ErrStore; fn's own errors are returned as they
+// wrapped with the store's sentinel; fn's own errors are returned as they
 // are.
-func (s *Store) inTx(ctx context.Context, op string, fn func(q querier) error) error {
+func (s *base) inTx(ctx context.Context, op string, fn func(q querier) error) error {
+	return s.inTxWith(ctx, op, nil, fn)
+}
+
+// inTxWith is inTx with the PostgreSQL transaction's options (SQLite's
+// BEGIN IMMEDIATE serialises every write transaction whatever opts say).
+func (s *base) inTxWith(ctx context.Context, op string, opts *sql.TxOptions, fn func(q querier) error) error {
 	if s.dialect == PostgreSQL {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.db.BeginTx(ctx, opts)
 		if err != nil {
-			return storeErr(op+": begin", err)
+			return s.fail(op+": begin", err)
 		}
 		if err := fn(tx); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
 		if err := tx.Commit(); err != nil {
-			return storeErr(op+": commit", err)
+			return s.fail(op+": commit", err)
 		}
 		return nil
 	}
 
 	conn, err := beginImmediate(ctx, s.db)
 	if err != nil {
-		return storeErr(op+": begin immediate", err)
+		return s.fail(op+": begin immediate", err)
 	}
 	// ROLLBACK and COMMIT must reach the database even when ctx ended
 	// during fn, or the connection would go back to the pool inside a
@@ -78,7 +84,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(q querier) error) e
 	}
 	if _, err := conn.ExecContext(end, "COMMIT"); err != nil {
 		rollback(end, conn)
-		return storeErr(op+": commit", err)
+		return s.fail(op+": commit", err)
 	}
 	_ = conn.Close()
 	return nil
