@@ -62,10 +62,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,8 +73,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/oidcrp/rp/rptest"
 )
 
 func main() {
@@ -91,7 +89,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, opts, log); err != nil {
+	if err := run(ctx, opts, os.Getenv, log); err != nil {
 		log.Error("webapp stopped", "error", err)
 		stop()
 		os.Exit(1)
@@ -99,7 +97,7 @@ func main() {
 }
 
 // run serves the app until ctx is done.
-func run(ctx context.Context, opts options, log *slog.Logger) error {
+func run(ctx context.Context, opts options, getenv func(string) string, log *slog.Logger) error {
 	// Listen first, so that the redirect URLs name the port actually
 	// bound (which matters for -addr 127.0.0.1:0).
 	ln, err := net.Listen("tcp", opts.Addr)
@@ -124,34 +122,15 @@ func run(ctx context.Context, opts options, log *slog.Logger) error {
 		opts.RedirectURL = home + "/callback/" + realProvider
 	}
 
-	var cfg appConfig
-	adminPassword := ""
-	if opts.Authority == "" {
-		if opts.ClientID != "" || opts.ClientSecret != "" {
-			log.Warn("no authority configured: ignoring the client ID and secret and using the embedded mock providers; set -authority or " + envAuthority + " to use a real provider")
-		}
-		var servers []*rptest.Server
-		cfg, servers = demoConfig(home)
-		defer func() {
-			for _, op := range servers {
-				op.Close()
-			}
-		}()
-	} else {
-		adminPassword = rand.Text()
-		cfg = realConfig(opts, adminPassword)
-	}
-	cfg.Fallback.AllowUserFallback = !opts.NoPasswordFallback
-	cfg.Logger = log
-
-	newCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	a, err := newApp(newCtx, cfg)
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	in, err := startInstance(startCtx, opts, home, getenv, log)
 	cancel()
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           in.app.handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		// The callback makes up to three requests to the provider (token,
@@ -161,20 +140,45 @@ func run(ctx context.Context, opts options, log *slog.Logger) error {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-
-	fmt.Printf("webapp is listening on %s\n", ln.Addr())
-	fmt.Printf("Open %s/ in your browser (use exactly this host name).\n", home)
-	if adminPassword == "" {
-		fmt.Println("Signing in at two embedded mock providers; the sign-in page lists the demo accounts.")
-	} else {
-		fmt.Printf("Signing in at %s; the provider must accept the redirect URI %s\n", opts.Authority, opts.RedirectURL)
-		for _, l := range a.web.Providers() {
-			fmt.Printf("For sign-outs the provider starts, register its back-channel logout URI %s and front-channel logout URI %s\n",
-				l.BackchannelLogoutURL, l.FrontchannelLogoutURL)
-		}
-		fmt.Printf("The local administrator signs in with username admin and password %s\n", adminPassword)
-	}
+	printStart(os.Stdout, in, opts, ln.Addr().String(), home)
 	return serve(ctx, srv, ln, log)
+}
+
+// printStart tells the person who started the app where to go and what to
+// type.
+func printStart(w io.Writer, in *instance, opts options, addr, home string) {
+	fmt.Fprintf(w, "webapp is listening on %s\n", addr)
+	fmt.Fprintf(w, "Open %s/ in your browser (use exactly this host name).\n", home)
+	switch {
+	case opts.DB == memoryDB:
+		fmt.Fprintln(w, "Connections and accounts are kept in memory: they are gone when the app stops.")
+	case in.stores.keyFile != "":
+		fmt.Fprintf(w, "Connections and accounts are kept in %s; client secrets are sealed with the key in %s.\n", opts.DB, in.stores.keyFile)
+	default:
+		fmt.Fprintf(w, "Connections and accounts are kept in %s; client secrets are sealed with the key in %s.\n", opts.DB, envConnectionKey)
+	}
+	fmt.Fprintf(w, "Administrators manage the connections at %s%s.\n", home, adminPath)
+	if in.adminPassword == "" {
+		fmt.Fprintln(w, "Sign in as admin with the password admin-demo; the sign-in page lists the other demo accounts.")
+		fmt.Fprintln(w, "The embedded mock providers (issuer, client ID, client secret):")
+		for _, m := range in.mocks {
+			use := "stored as the connection " + m.Name
+			if !m.Stored {
+				use = "no connection yet: add one on the admin page"
+			}
+			fmt.Fprintf(w, "  %-16s %s  %s  %s  (%s)\n", m.Title, m.Issuer(), m.ClientID, m.ClientSecret, use)
+		}
+		return
+	}
+	fmt.Fprintf(w, "Signing in at %s; the provider must accept the redirect URI %s\n", opts.Authority, opts.RedirectURL)
+	for _, l := range in.app.web.Providers() {
+		if l.Name != realProvider {
+			continue
+		}
+		fmt.Fprintf(w, "For sign-outs the provider starts, register its back-channel logout URI %s and front-channel logout URI %s\n",
+			l.BackchannelLogoutURL, l.FrontchannelLogoutURL)
+	}
+	fmt.Fprintf(w, "The local administrator signs in with username admin and password %s\n", in.adminPassword)
 }
 
 // serve runs srv on ln until ctx is done, then shuts it down.
