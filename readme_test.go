@@ -90,8 +90,9 @@ func readmeRPTest(ctx context.Context, app *httptest.Server) *rp.RP {
 // TestREADMESnippets checks that every complete Go snippet of the README
 // is, line for line, in one of the functions above or, for the Redis one,
 // in integration/multi/readme_test.go (a module that may import the Redis
-// store), or for the SQL one in connection/sqlstore/readme_test.go, so that
-// what the README shows compiles and passes go vet.
+// store), or for the SQL one in connection/sqlstore/readme_test.go, or for
+// the admin page's in admin/readme_test.go, so that what the README shows
+// compiles and passes go vet.
 func TestREADMESnippets(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -109,12 +110,16 @@ func TestREADMESnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminPage, err := os.ReadFile("admin/readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) != 6 {
+	if len(blocks) != 7 {
 		t.Fatalf("the README has %d Go snippets; update readme_test.go to hold each complete one", len(blocks))
 	}
 	for i, b := range blocks {
-		if i == 4 { // a fragment of a Config literal, not a statement list
+		if i == 5 { // a fragment of a Config literal, not a statement list
 			continue
 		}
 		var indented strings.Builder
@@ -125,8 +130,8 @@ func TestREADMESnippets(t *testing.T) {
 			indented.WriteString(line)
 		}
 		if !strings.Contains(string(self), indented.String()) && !strings.Contains(string(multi), indented.String()) &&
-			!strings.Contains(string(sqlstore), indented.String()) {
-			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go or connection/sqlstore/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
+			!strings.Contains(string(sqlstore), indented.String()) && !strings.Contains(string(adminPage), indented.String()) {
+			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go, connection/sqlstore/readme_test.go or admin/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
 		}
 	}
 }
