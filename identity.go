@@ -111,7 +111,8 @@ type UserStore interface {
 	// finds the user next time. It must be atomic: when the user already
 	// has a different subject at issuer, or the subject is linked to
 	// another user, it returns ErrSubjectConflict and changes nothing.
-	// Linking a pair that is already linked succeeds.
+	// Linking a pair that is already linked succeeds; an unknown userID is
+	// ErrUserNotFound.
 	LinkSubject(ctx context.Context, userID, issuer, subject string) error
 
 	// CreateUser stores a new user linked to subject at issuer and returns
@@ -119,12 +120,13 @@ type UserStore interface {
 	// linked to a user it returns ErrSubjectConflict (two first logins of
 	// one person raced; the matcher then finds the winner's user), and
 	// when another user has the same Username or Email (by
-	// SameIdentifier) it returns ErrUserExists; in both cases it creates
-	// nothing.
+	// SameIdentifier) it returns ErrUserExists (ErrSubjectConflict first,
+	// when both hold); in both cases it creates nothing.
 	CreateUser(ctx context.Context, u *User, issuer, subject string) (*User, error)
 
 	// UpdateUser saves the profile fields, Groups and Attributes of the
-	// user with u.ID. It must not change ID, Username or Admin.
+	// user with u.ID (ErrUserNotFound when there is none). It must not
+	// change ID, Username or Admin.
 	UpdateUser(ctx context.Context, u *User) error
 }
 

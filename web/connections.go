@@ -299,9 +299,11 @@ func (c *conns) version(ctx context.Context, name string, version int64) (*connE
 	if e.settings.Version == version {
 		return e, nil
 	}
-	if version <= 0 || version > e.settings.Version {
+	if version <= 0 {
 		return nil, ErrSettingsChanged
 	}
+	// An older version, or a newer one that another instance saw first:
+	// the store tells.
 	key := name + "." + strconv.FormatInt(version, 10)
 	c.pinnedMu.Lock()
 	pe := c.pinned[key]

@@ -485,3 +485,54 @@ func TestConnectionStoreDownFailsClosed(t *testing.T) {
 		t.Fatalf("login once the store is back: %d; want 302", resp.StatusCode)
 	}
 }
+
+// TestConnectionLoginOfANewerVersionOnAStaleInstance: behind one origin,
+// a login started on an instance that already sees version 2 completes
+// on an instance that still knows only version 1 (within PollInterval).
+func TestConnectionLoginOfANewerVersionOnAStaleInstance(t *testing.T) {
+	clock := newFakeClock()
+	store := connection.NewMemoryStore(connection.MemoryConfig{Now: clock.Now})
+	op1, op2 := newConnOP(t, clock), newConnOP(t, clock)
+	v1 := put(t, store, settingsFor("acme", op1))
+	var current atomic.Pointer[Site]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().Handler().ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	newSite := func() *Site {
+		s, err := New(Config{SessionSecrets: []rp.Secret{testSessionSecret}, Now: clock.Now,
+			Connections: &Connections{Store: store, ExternalURL: srv.URL, Users: rp.NewMemoryUserStore(),
+				RP: rp.Config{HTTPClient: loopbackPolicy.Client(nil), Now: clock.Now}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	stale, fresh := newSite(), newSite()
+	if links := stale.Providers(); len(links) != 1 { // stale reads version 1 now
+		t.Fatalf("stale instance's providers: %+v", links)
+	}
+	v2 := settingsFor("acme", op2)
+	v2.Version = v1.Version
+	put(t, store, v2)
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) *http.Response {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	current.Store(fresh)
+	authz := get(srv.URL + "/sso/acme/login").Header.Get("Location")
+	if !strings.HasPrefix(authz, op2.Issuer()) {
+		t.Fatalf("the fresh instance's login went to %q; want version 2's provider", authz)
+	}
+	cb := get(authz).Header.Get("Location")
+	current.Store(stale)
+	if resp := get(cb); resp.StatusCode != http.StatusSeeOther || op2.Requests(rptest.EndpointToken) != 1 {
+		t.Fatalf("version 2's login on the stale instance: %d (token requests at version 2's provider: %d); want 303 and 1",
+			resp.StatusCode, op2.Requests(rptest.EndpointToken))
+	}
+}

@@ -1,6 +1,8 @@
 // Package sqlstore keeps identity provider connections (connection.Settings)
-// in a SQL database through database/sql: SQLite as the embedded default,
-// PostgreSQL for production. It implements connection.Store.
+// and the application's local accounts in a SQL database through
+// database/sql: SQLite as the embedded default, PostgreSQL for production.
+// Store implements connection.Store; UserStore implements rp.UserStore
+// (see OpenUsers).
 //
 // The package imports no driver: the application opens the *sql.DB with the
 // driver it chooses (for example modernc.org/sqlite, which needs no cgo, or
@@ -16,6 +18,8 @@
 //   - <prefix>connection_domains: the email domains, UNIQUE across
 //     connections;
 //   - <prefix>revision: the one-row counter that Store.Revision reads;
+//   - <prefix>users and <prefix>user_subjects: the accounts of UserStore
+//     and the provider subjects linked to them (schema version 2);
 //   - <prefix>schema_version: the migrations applied.
 //
 // Client secrets are sealed with Config.Sealer, bound to their connection's
@@ -129,7 +133,8 @@ var (
 	ErrSchemaTooNew = errors.New("sqlstore: the database schema is newer than this version of the package knows")
 )
 
-// Open checks cfg, creates or migrates the schema, and returns the Store.
+// Open checks cfg, creates or migrates the schema (all of it, the tables of
+// UserStore included), and returns the Store.
 // A bad cfg fails with an error wrapping ErrConfig; a schema newer than this
 // package knows with ErrSchemaTooNew; a database failure with an error
 // wrapping connection.ErrStore. Open is idempotent and safe to call from
