@@ -22,8 +22,15 @@ func TestAdminOnlyForAdministrators(t *testing.T) {
 		t.Errorf("/admin/ as alice: %d; want 403:\n%s", resp.StatusCode, body)
 	}
 
+	if _, body := get(t, alice, app.URL+"/me"); strings.Contains(body, `href="/admin/"`) {
+		t.Error("alice's /me links to the settings")
+	}
+
 	root := newClient(t)
 	postPassword(t, app, root, "admin", "admin-demo", "/me")
+	if _, body := get(t, root, app.URL+"/me"); !strings.Contains(body, `<a class="button" id="admin-link" href="/admin/">`) {
+		t.Errorf("admin's /me does not link to the settings:\n%s", body)
+	}
 	resp, body := get(t, root, app.URL+"/admin/")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/admin/ as admin: %d:\n%s", resp.StatusCode, body)
