@@ -16,6 +16,7 @@ import (
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/admin"
 	"github.com/oidcrp/rp/connection"
+	"github.com/oidcrp/rp/web"
 )
 
 // The messages of the refused requests, as the pages say them.
@@ -233,5 +234,28 @@ func TestHostileInput(t *testing.T) {
 	}
 	if _, err := e.store.Get(context.Background(), "junk"); !errors.Is(err, connection.ErrNotFound) {
 		t.Fatalf("a junk connection was saved: %v", err)
+	}
+}
+
+// TestHTTPSCookies: on https the form token's cookie has the __Host-
+// prefix, and is Secure, HttpOnly and SameSite=Strict.
+func TestHTTPSCookies(t *testing.T) {
+	store := connection.NewMemoryStore(connection.MemoryConfig{})
+	site, err := web.New(web.Config{SessionSecrets: []rp.Secret{"0123456789abcdef0123456789abcdef-session"},
+		Connections: &web.Connections{Store: store, ExternalURL: "https://app.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := admin.New(admin.Config{Store: store, Site: site, Path: "/admin/",
+		Authorize: func(*http.Request) (string, bool) { return "root-admin", true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example.com/admin/", nil))
+	c := rec.Result().Cookies()
+	if len(c) != 1 || c[0].Name != "__Host-rp_admin_csrf" || !c[0].Secure || !c[0].HttpOnly ||
+		c[0].SameSite != http.SameSiteStrictMode || c[0].Path != "/" || c[0].Domain != "" {
+		t.Fatalf("cookies %+v", c)
 	}
 }

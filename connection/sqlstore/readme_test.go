@@ -38,12 +38,16 @@ func readmeConnections(ctx context.Context) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	users, err := sqlstore.OpenUsers(ctx, sqlstore.UsersConfig{DB: db, Dialect: sqlstore.SQLite}) // accounts and their links
+	if err != nil {
+		log.Fatal(err)
+	}
 	site, err := web.New(web.Config{
 		SessionSecrets: []rp.Secret{rp.Secret(os.Getenv("SESSION_SECRET"))},
 		Connections: &web.Connections{
 			Store:       store,
 			ExternalURL: "https://app.example.com", // redirect URIs: https://app.example.com/sso/<name>/callback
-			Users:       rp.NewMemoryUserStore(),   // the application's user store
+			Users:       users,                     // the matcher links sign-ins to these accounts
 			EmailFirst:  true,                      // /login asks for the email address first
 		},
 	})
