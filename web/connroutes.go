@@ -206,11 +206,11 @@ func (w *Site) lookup(ctx context.Context, name string) (*Provider, error) {
 }
 
 // live reports whether sessions of the provider name may still be used:
-// it is static, or an enabled connection (as of the last poll). A
-// connection the store cannot confirm counts as live for three
-// PollIntervals (see Connections.PollInterval).
+// it is "" (the application's own SignIn), static, or an enabled
+// connection (as of the last poll). A connection the store cannot confirm
+// counts as live for three PollIntervals (see Connections.PollInterval).
 func (w *Site) live(ctx context.Context, name string) bool {
-	if w.conns == nil || w.providers[name] != nil {
+	if w.conns == nil || name == "" || w.providers[name] != nil {
 		return true
 	}
 	_, err := w.conns.latest(ctx, name)

@@ -20,6 +20,8 @@ type options struct {
 	ClientSecret rp.Secret
 	Scopes       []string // nil means the library's default scopes
 	RedirectURL  string
+	// DB is the SQLite database file, or ":memory:".
+	DB string
 
 	// NoPasswordFallback refuses the password sign-in to every account
 	// but administrators.
@@ -32,6 +34,10 @@ type options struct {
 }
 
 const defaultAddr = "127.0.0.1:8080"
+
+// defaultDB is the database file when -db is not given: in the working
+// directory, with its sealing key beside it in webapp.db.key.
+const defaultDB = "webapp.db"
 
 // realProvider is the name of the provider configured with -authority:
 // its callback is served at /callback/oidc.
@@ -55,6 +61,7 @@ func newFlagSet(o *options, secret *string, scopes *string) *flag.FlagSet {
 	fs.StringVar(secret, "client-secret", "", "client `secret` (env "+envClientSecret+"); empty for a public client")
 	fs.StringVar(scopes, "scopes", "", "`scopes` to request, separated by spaces or commas (env "+envScopes+`; default "openid profile email")`)
 	fs.StringVar(&o.RedirectURL, "redirect-url", "", "callback `URL` registered at the provider (env "+envRedirectURL+"; default http://<addr>/callback/"+realProvider+")")
+	fs.StringVar(&o.DB, "db", defaultDB, "SQLite database `file` holding the connections and accounts, created when missing (its key in FILE.key); "+memoryDB+" keeps them in memory until exit")
 	fs.BoolVar(&o.NoPasswordFallback, "no-password-fallback", false, "refuse the password sign-in to everyone but administrators")
 	return fs
 }
@@ -66,7 +73,7 @@ func usage(w io.Writer) {
 	fs := newFlagSet(&o, &secret, &scopes)
 	fs.SetOutput(w)
 	fmt.Fprintln(w, "Usage: webapp [flags]")
-	fmt.Fprintln(w, "Without -authority, the app signs users in at two embedded mock providers.")
+	fmt.Fprintln(w, "Without -authority, the app signs users in at embedded mock providers, stored as connections in -db.")
 	fs.PrintDefaults()
 }
 
@@ -100,6 +107,9 @@ func configFromArgs(args []string, getenv func(string) string) (options, error) 
 	o.Scopes = splitScopes(scopes)
 	if o.Addr == "" {
 		return options{}, errors.New("-addr must not be empty")
+	}
+	if o.DB == "" {
+		return options{}, errors.New("-db is empty: name a database file, or " + memoryDB + " for one in memory only")
 	}
 	if o.RedirectURL == "" {
 		u, err := redirectURLFor(o.Addr)

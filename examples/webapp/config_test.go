@@ -24,6 +24,9 @@ func TestConfigDefaults(t *testing.T) {
 	if o.RedirectURL != "http://127.0.0.1:8080/callback/oidc" || !o.redirectDerived {
 		t.Errorf("RedirectURL = %q (derived %v), want http://127.0.0.1:8080/callback/oidc, derived", o.RedirectURL, o.redirectDerived)
 	}
+	if o.DB != "webapp.db" {
+		t.Errorf("DB = %q, want webapp.db", o.DB)
+	}
 	if o.Authority != "" || o.ClientID != "" || o.ClientSecret != "" || o.Scopes != nil || o.NoPasswordFallback {
 		t.Errorf("unexpected settings without flags or environment: %+v", o)
 	}
@@ -60,6 +63,7 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 		"-scopes", "openid email",
 		"-redirect-url", "http://127.0.0.1:9000/cb",
 		"-no-password-fallback",
+		"-db", "/tmp/demo.db",
 	}, env(map[string]string{
 		"OIDC_AUTHORITY":     "https://env.example.com",
 		"OIDC_CLIENT_ID":     "env-client",
@@ -77,6 +81,7 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 		ClientSecret: "", // the empty flag wins over the environment
 		Scopes:       []string{"openid", "email"},
 		RedirectURL:  "http://127.0.0.1:9000/cb",
+		DB:           "/tmp/demo.db",
 
 		NoPasswordFallback: true,
 	}
@@ -110,6 +115,7 @@ func TestConfigErrors(t *testing.T) {
 		{"extra"},
 		{"-addr", "no-port"},
 		{"-addr", ""},
+		{"-db", ""},
 	} {
 		if _, err := configFromArgs(args, env(nil)); err == nil {
 			t.Errorf("configFromArgs(%q) succeeded, want an error", args)

@@ -5,25 +5,40 @@ import (
 	"github.com/oidcrp/rp/rptest"
 )
 
-// mockIdP is one embedded identity provider of the demo.
+// mockIdP is one embedded identity provider of the demo. Its client ID
+// and secret are fixed, so that the connections stored in the database
+// keep working after a restart (see moveMocks); they are printed at
+// start, for an administrator to type into the settings page.
 type mockIdP struct {
-	Name, Title string
-	Users       []rptest.User
+	Name, Title            string
+	ClientID, ClientSecret string
+	Users                  []rptest.User
+	// Stored makes the first start save a connection to the provider;
+	// the others wait for an administrator to add one (from a preset).
+	Stored bool
 }
 
 // mockIdPs are the demo's providers: a staff directory and a partner
-// directory, each with a login page listing its users. dave at okta has
-// no local account, to show a refused sign-in.
+// directory, stored as connections on first start, and a third one that
+// no connection uses until an administrator adds it. dave at okta has no
+// local account, to show a refused sign-in. The secrets are demo values
+// for providers that only listen on 127.0.0.1.
 func mockIdPs() []mockIdP {
 	return []mockIdP{
-		{Name: "azure", Title: "Entra ID (mock)", Users: []rptest.User{
-			idpUser("alice", "Alice Anders", "alice@example.com"),
-			idpUser("bob", "Bob Brown", "bob@example.com"),
-		}},
-		{Name: "okta", Title: "Okta (mock)", Users: []rptest.User{
-			idpUser("carol", "Carol Clark", "carol@partner.example"),
-			idpUser("dave", "Dave Doe", "dave@partner.example"),
-		}},
+		{Name: "azure", Title: "Entra ID (mock)", ClientID: "webapp-entra", ClientSecret: "entra-mock-secret", Stored: true,
+			Users: []rptest.User{
+				idpUser("alice", "Alice Anders", "alice@example.com"),
+				idpUser("bob", "Bob Brown", "bob@example.com"),
+			}},
+		{Name: "okta", Title: "Okta (mock)", ClientID: "webapp-okta", ClientSecret: "okta-mock-secret", Stored: true,
+			Users: []rptest.User{
+				idpUser("carol", "Carol Clark", "carol@partner.example"),
+				idpUser("dave", "Dave Doe", "dave@partner.example"),
+			}},
+		{Name: "keycloak", Title: "Keycloak (mock)", ClientID: "webapp-keycloak", ClientSecret: "keycloak-mock-secret",
+			Users: []rptest.User{
+				idpUser("erin", "Erin Evans", "erin@example.org"),
+			}},
 	}
 }
 
@@ -64,44 +79,46 @@ func demoAccounts() []demoAccount {
 			Name: "Bob Brown", Groups: []string{"reports", "staff"}}, Password: "bob-demo"},
 		{User: rp.User{ID: "u-carol", Username: "carol", Email: "carol@partner.example",
 			Name: "Carol Clark", Groups: []string{"partners"}}, Password: "carol-demo"},
+		{User: rp.User{ID: "u-erin", Username: "erin", Email: "erin@example.org",
+			Name: "Erin Evans", Groups: []string{"staff"}}, Password: "erin-demo"},
 	}
 }
 
-// startMockIdPs starts the demo's providers for an app at origin, each
-// accepting only its own callback, origin + "/callback/<name>". Close
-// the servers when done.
-func startMockIdPs(origin string) ([]providerConfig, []*rptest.Server) {
-	var providers []providerConfig
-	var servers []*rptest.Server
+// runningMock is a started mock provider.
+type runningMock struct {
+	mockIdP
+	OP *rptest.Server
+}
+
+// Issuer is the mock's issuer URL, on a port new at every start.
+func (m runningMock) Issuer() string { return m.OP.Issuer() }
+
+// startMocks starts the demo's providers for an app at origin. The
+// stored ones accept only their connection's callback, origin +
+// "/sso/<name>/callback"; the third accepts any redirect URI, since the
+// administrator picks its connection's name. Close the servers when done.
+func startMocks(origin string) []runningMock {
+	var mocks []runningMock
 	for _, idp := range mockIdPs() {
-		redirect := origin + "/callback/" + idp.Name
+		var redirects []string
+		if idp.Stored {
+			redirects = []string{origin + connectionPrefix + idp.Name + "/callback"}
+		}
 		op := rptest.NewServer(rptest.Config{
-			RedirectURIs: []string{redirect},
+			ClientID:     idp.ClientID,
+			ClientSecret: idp.ClientSecret,
+			RedirectURIs: redirects,
 			Users:        idp.Users,
 			LoginPage:    true,
 		})
-		servers = append(servers, op)
-		providers = append(providers, providerConfig{Name: idp.Name, Title: idp.Title, RP: rp.Config{
-			Authority:    op.Issuer(),
-			ClientID:     op.ClientID(),
-			ClientSecret: rp.Secret(op.ClientSecret()),
-			RedirectURL:  redirect,
-			EmailClaim:   "email",
-		}})
+		mocks = append(mocks, runningMock{mockIdP: idp, OP: op})
 	}
-	return providers, servers
+	return mocks
 }
 
-// demoConfig is the app's configuration with the embedded providers
-// started for origin: local accounts link by verified email, and only
-// existing accounts sign in. Close the returned servers when done.
-func demoConfig(origin string) (appConfig, []*rptest.Server) {
-	providers, servers := startMockIdPs(origin)
-	return appConfig{
-		Providers: providers,
-		Accounts:  demoAccounts(),
-		Matcher:   rp.MatcherConfig{AutoLink: true, OnlyKnownUsers: true},
-		Fallback:  fallbackPolicy{AllowAdminFallback: true, AllowUserFallback: true},
-		ShowDemo:  true,
-	}, servers
+// closeMocks stops mocks.
+func closeMocks(mocks []runningMock) {
+	for _, m := range mocks {
+		m.OP.Close()
+	}
 }

@@ -75,12 +75,27 @@ func (a *app) handleMe(w http.ResponseWriter, r *http.Request) {
 	s := web.SessionFrom(r.Context())
 	data := meData{Name: displayName(s), Provider: "Password", Account: s.User}
 	if s.Provider != "" {
-		data.Provider = a.titles[s.Provider]
+		data.Provider = a.providerTitle(s.Provider)
 	}
-	if c := s.Claims(); c != nil {
-		data.Claims = claimRows(c.Raw)
-	}
+	c := s.Claims()
+	data.Claims = claimRows(c.Raw)
+	// The sign-out form is redirected on to the provider's logout page,
+	// which is on its issuer's origin for the providers of this example.
+	w.Header().Set("Content-Security-Policy", a.csp([]string{origin(c.Issuer)}))
 	a.render(w, http.StatusOK, a.pages.me, data)
+}
+
+// providerTitle is the title of the provider or connection name.
+func (a *app) providerTitle(name string) string {
+	if t, ok := a.titles[name]; ok {
+		return t
+	}
+	for _, l := range a.web.Providers() {
+		if l.Name == name {
+			return l.Title
+		}
+	}
+	return name
 }
 
 // displayName is the name to greet the user of s with.

@@ -68,7 +68,7 @@ func (a *app) handlePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	returnTo := localPath(r.PostForm.Get("return_to"))
-	u, err := a.store.UserByUsername(r.Context(), r.PostForm.Get("username"))
+	u, err := a.users.UserByUsername(r.Context(), r.PostForm.Get("username"))
 	switch {
 	case errors.Is(err, rp.ErrUserNotFound) || errors.Is(err, rp.ErrAmbiguousUser):
 		u = &rp.User{} // checked below like any account, and refused

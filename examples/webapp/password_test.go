@@ -39,7 +39,7 @@ func TestPasswordFallback(t *testing.T) {
 		{"foreign return_to", false, "admin", "admin-demo", "https://evil.example/", http.StatusSeeOther, "/me", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := startApp(t, func(c *appConfig) { c.Fallback.AllowUserFallback = !tc.noUserFallback })
+			app := startApp(t, func(o *options) { o.NoPasswordFallback = tc.noUserFallback })
 			resp, body := postPassword(t, app, newClient(t), tc.username, tc.password, tc.returnTo)
 			if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
 				t.Fatalf("status %d to %q, want %d to %q:\n%s", resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.location, body)

@@ -9,8 +9,8 @@ import (
 // realConfig is the app's configuration for the provider given by opts.
 // Any user the provider signs in gets a local account, created on the
 // first sign-in, unless the username or verified email names an existing
-// one, which is linked instead. The only account that exists beforehand
-// is the administrator, who signs in with adminPassword.
+// one, which is linked instead. The administrator signs in with
+// adminPassword.
 func realConfig(opts options, adminPassword string) appConfig {
 	title := opts.Authority
 	if u, err := url.Parse(opts.Authority); err == nil && u.Host != "" {
@@ -29,5 +29,16 @@ func realConfig(opts options, adminPassword string) appConfig {
 		Accounts: []demoAccount{{User: adminAccount(), Password: adminPassword}},
 		Matcher:  rp.MatcherConfig{AutoLink: true, CreateUsers: true, SyncProfile: true},
 		Fallback: fallbackPolicy{AllowAdminFallback: true, AllowUserFallback: true},
+	}
+}
+
+// demoConfig is the app's configuration with the embedded providers:
+// their connections are in the database (seedDemo), and the sign-in page
+// lists the demo accounts and passwords.
+func demoConfig() appConfig {
+	return appConfig{
+		Accounts: demoAccounts(),
+		Fallback: fallbackPolicy{AllowAdminFallback: true, AllowUserFallback: true},
+		ShowDemo: true,
 	}
 }

@@ -13,37 +13,69 @@ import (
 )
 
 // testApp is the demo app served on a loopback listener, signing in at
-// its embedded mock providers.
+// its embedded mock providers through its stored connections.
 type testApp struct {
 	*httptest.Server
-	idps map[string]*rptest.Server // by provider name
+	in   *instance
+	idps map[string]*rptest.Server // by mock name
 }
 
-// startApp starts the demo app and its providers, after letting edit
-// change the configuration. The listener is created first, so that the
-// redirect URLs name the port the app really has.
-func startApp(t *testing.T, edit func(*appConfig)) *testApp {
+// startApp starts the demo app on an in-memory database, after letting
+// edit change the options (edit may be nil). The listener is created
+// first, so that the redirect URLs name the port the app really has.
+func startApp(t *testing.T, edit func(*options)) *testApp {
+	t.Helper()
+	opts, err := configFromArgs([]string{"-db", memoryDB}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	return startAppWith(t, opts, env(nil))
+}
+
+// startAppWith starts the app for opts, reading the environment with
+// getenv. It is closed when the test ends.
+func startAppWith(t *testing.T, opts options, getenv func(string) string) *testApp {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
-	cfg, servers := demoConfig("http://" + ts.Listener.Addr().String())
-	idps := map[string]*rptest.Server{}
-	for i, op := range servers {
-		t.Cleanup(op.Close)
-		idps[cfg.Providers[i].Name] = op
+	home := "http://" + ts.Listener.Addr().String()
+	if opts.redirectDerived {
+		opts.RedirectURL = home + "/callback/" + realProvider
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if edit != nil {
-		edit(&cfg)
-	}
-	a, err := newApp(t.Context(), cfg)
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	in, err := startInstance(t.Context(), opts, home, getenv, log)
 	if err != nil {
 		ts.Listener.Close()
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("startInstance: %v", err)
 	}
-	ts.Config.Handler = a.handler()
+	ts.Config.Handler = in.app.handler()
 	ts.Start()
-	t.Cleanup(ts.Close)
-	return &testApp{Server: ts, idps: idps}
+	app := &testApp{Server: ts, in: in, idps: map[string]*rptest.Server{}}
+	for _, m := range in.mocks {
+		app.idps[m.Name] = m.OP
+	}
+	t.Cleanup(app.Close)
+	return app
+}
+
+// Close stops the app and everything it runs on.
+func (a *testApp) Close() {
+	a.Server.Close()
+	a.in.Close()
+}
+
+// mock returns the running mock provider name.
+func (a *testApp) mock(t *testing.T, name string) runningMock {
+	t.Helper()
+	for _, m := range a.in.mocks {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no mock provider %q", name)
+	return runningMock{}
 }
 
 // newClient returns an HTTP client with a cookie jar, like a browser that
