@@ -248,7 +248,15 @@ func (c *suite) testDelete(t *testing.T) {
 func (c *suite) testIDsAreExact(t *testing.T) {
 	s := c.newStore(t)
 	base := newID()
-	ids := []string{base, base[:42], base[:42] + "A", base[:42] + "a", base[:42] + "-", base[:42] + "_"}
+	// IDs that differ from base in its last character only, or by its
+	// absence; base's last character is one of 16 letters (it encodes 32
+	// bytes), so the variants skip it.
+	ids := []string{base, base[:42]}
+	for _, last := range "AQa-_" {
+		if v := base[:42] + string(last); v != base && len(ids) < 6 {
+			ids = append(ids, v)
+		}
+	}
 	for i, id := range ids {
 		set(t, s, id, []byte{byte(i)}, c.hour())
 	}
