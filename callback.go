@@ -72,9 +72,14 @@ const maxParamLen = 32 << 10
 // reference ("ref") that ErrorRef returns for the error, to show the user
 // for support. Called by package web, Callback leaves the log line to web,
 // which writes it, with the provider's name, to web.Config.Logger.
-func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (*Result, error) {
-	res, err := r.callback(w, req)
+func (r *RP) Callback(w http.ResponseWriter, req *http.Request) (res *Result, err error) {
 	quiet := events.IsCallerLogging(req.Context())
+	if r.obs != nil && !quiet {
+		ctx, end := r.obs.SignIn(req.Context(), "", r.issuers.issuer)
+		req = req.WithContext(ctx)
+		defer func() { end(SignInEnd{ErrorKind: errorKindOrNone(err)}) }()
+	}
+	res, err = r.callback(w, req)
 	if err != nil {
 		err = events.WithRef(err)
 		if !quiet {
@@ -193,7 +198,7 @@ func responseParams(w http.ResponseWriter, req *http.Request) (url.Values, error
 
 // exchange trades the code for tokens at the token endpoint.
 func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
+	ctx = context.WithValue(observed(ctx, r.obs, EndpointToken, r.md.Issuer), oauth2.HTTPClient, r.tokenClient)
 	var opts []oauth2.AuthCodeOption
 	if verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(verifier))

@@ -268,6 +268,14 @@ type Config struct {
 	// Logger receives debug and warning events. Tokens, codes and secrets
 	// are never logged. Default: discard.
 	Logger *slog.Logger `json:"-"`
+
+	// Observer, when set, is told of every request to the provider (the
+	// discovery in New included), every sign-in by Callback, every
+	// Refresh, and every refetch of the keys refused by the budget, for
+	// metrics and traces (see Observer and package otelrp). Called by
+	// package web, Callback and Refresh leave the sign-in and refresh
+	// events to web.Config.Observer. Default nil: nothing is observed.
+	Observer Observer `json:"-"`
 }
 
 // Endpoints configures a provider by hand, without discovery.

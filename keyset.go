@@ -68,6 +68,8 @@ type keySet struct {
 	url    string
 	client *http.Client
 	now    func() time.Time
+	obs    Observer // nil: none
+	issuer string   // for obs
 
 	mu          sync.Mutex
 	keys        []jose.JSONWebKey
@@ -145,6 +147,8 @@ func (k *keySet) verifyJWS(ctx context.Context, jws *jose.JSONWebSignature) ([]b
 		if payload, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
 			return payload, nil
 		}
+	} else if !due && k.obs != nil {
+		k.obs.KeyRefetchRefused(ctx, k.issuer)
 	}
 	k.mu.Lock()
 	lastErr := k.lastErr
@@ -226,7 +230,7 @@ func (k *keySet) refresh(ctx context.Context) []jose.JSONWebKey {
 // curves, private or symmetric keys, encryption keys) are skipped, not
 // fatal.
 func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	req, err := http.NewRequestWithContext(observed(ctx, k.obs, EndpointJWKS, k.issuer), http.MethodGet, k.url, nil)
 	if err != nil {
 		return nil, 0, err
 	}

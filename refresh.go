@@ -5,6 +5,8 @@ import (
 	"maps"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oidcrp/rp/internal/events"
 )
 
 // refreshTokens trades a refresh token for new tokens. A new ID token, when
@@ -13,7 +15,7 @@ import (
 // the clock skew.
 func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original map[string]any) (*oauth2.Token, *verifiedIDToken, error) {
 	began := r.now()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.tokenClient)
+	ctx = context.WithValue(observed(ctx, r.obs, EndpointToken, r.md.Issuer), oauth2.HTTPClient, r.tokenClient)
 	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		return nil, nil, tokenError(err, true)
@@ -48,6 +50,9 @@ func (r *RP) Refresh(ctx context.Context, refreshToken Secret, signIn *Claims) (
 		maps.Copy(original, signIn.Raw)
 	}
 	tok, id, err := r.refreshTokens(ctx, string(refreshToken), original)
+	if r.obs != nil && !events.IsCallerLogging(ctx) {
+		r.obs.Refresh(ctx, RefreshEvent{Issuer: r.issuers.issuer, ErrorKind: errorKindOrNone(err)})
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,6 +45,7 @@ type RP struct {
 	secureCookies bool
 	now           func() time.Time
 	log           *slog.Logger
+	obs           Observer // Config.Observer; nil: none
 }
 
 // New validates cfg, loads the provider's metadata (by discovery unless
@@ -102,6 +103,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		secureCookies: redirect.Scheme == "https",
 		now:           cfg.Now,
 		log:           cfg.Logger,
+		obs:           cfg.Observer,
 	}
 	if sealer != nil {
 		// Without CookieSecrets the key is left for a web Site to give
@@ -115,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if r.secureCookies {
 		r.cookiePrefix = "__Host-"
 	}
-	md, err := loadMetadata(ctx, r.client, &cfg)
+	md, err := loadMetadata(observed(ctx, r.obs, EndpointDiscovery, cfg.Authority), r.client, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	}
 	r.keys = newKeySet(r.client, md.JWKSURI)
 	r.keys.now = cfg.Now
+	r.keys.obs, r.keys.issuer = r.obs, md.Issuer
 	r.issuers = issuerPolicy{issuer: md.Issuer, allowedTenants: slices.Clone(cfg.AllowedTenants), anyTenant: cfg.AllowAnyTenant}
 	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
 	method := cfg.clientAuth(md)

@@ -136,7 +136,7 @@ func (r *RP) userInfo(ctx context.Context, accessToken, sub string) (map[string]
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrUserInfo, r.md.UserInfoEndpoint, fmt.Sprintf(format, args...))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.md.UserInfoEndpoint, nil)
+	req, err := http.NewRequestWithContext(observed(ctx, r.obs, EndpointUserInfo, r.md.Issuer), http.MethodGet, r.md.UserInfoEndpoint, nil)
 	if err != nil {
 		return nil, fail("%v", err)
 	}

@@ -54,6 +54,7 @@ func (w *Site) backchannelLogout(p *Provider) http.Handler {
 		attrs := []any{"provider", p.Name, "iss", p.RP.Metadata().Issuer}
 		raw, berr := readLogoutToken(rw, r)
 		if berr != nil {
+			w.observeLogout(ctx, p.Name, rp.LogoutBackchannel, berr.err)
 			w.refuseBackchannel(ctx, rw, berr, attrs)
 			return
 		}
@@ -63,18 +64,21 @@ func (w *Site) backchannelLogout(p *Provider) http.Handler {
 			if errors.Is(err, rp.ErrReplayStore) {
 				description = "the logout token could not be checked; try again"
 			}
+			w.observeLogout(ctx, p.Name, rp.LogoutBackchannel, err)
 			w.refuseBackchannel(ctx, rw, &backchannelError{http.StatusBadRequest, description, err}, attrs)
 			return
 		}
 		attrs = []any{"provider", p.Name, "iss", tok.Issuer, "sub", tok.Subject, "sid_hash", sidHash(tok.SessionID)}
 		n, err := w.endProviderSessions(ctx, p.Name, tok.SessionID, tok.Subject)
 		if err != nil {
+			w.observeLogout(ctx, p.Name, rp.LogoutBackchannel, err)
 			w.refuseBackchannel(ctx, rw, &backchannelError{http.StatusBadRequest, "the sessions could not be ended; try again", err}, attrs)
 			return
 		}
 		if n >= 0 {
 			attrs = append(attrs, "sessions", n)
 		}
+		w.observeLogout(ctx, p.Name, rp.LogoutBackchannel, nil)
 		w.log.InfoContext(ctx, evBackchannelLogout, attrs...)
 		rw.WriteHeader(http.StatusOK)
 	})

@@ -165,6 +165,15 @@ type Config struct {
 	// ref. Never tokens, codes or secrets. Default: discard.
 	Logger *slog.Logger
 
+	// Observer, when set, is told of every sign-in (with the provider's
+	// name, and the provider calls of the sign-in made in the context it
+	// returns), token refresh and logout (local, RP-initiated,
+	// back-channel and front-channel) that Site handles, for metrics and
+	// traces (see rp.Observer and package otelrp). The providers' calls
+	// are told to each RP's own rp.Config.Observer. Default nil: nothing
+	// is observed.
+	Observer rp.Observer
+
 	// Now is the clock; tests replace it. Default time.Now.
 	Now func() time.Time
 }

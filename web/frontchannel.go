@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/oidcrp/rp"
 )
 
 // maxFrontchannelSID bounds the sid a front-channel logout may name.
@@ -85,6 +87,7 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 				_ = w.sessions.Destroy(rw, r, s)
 			}
 		}
+		w.observeLogout(r.Context(), p.Name, rp.LogoutFrontchannel, err)
 		if err != nil {
 			logRefusal(r.Context(), w.log, evFrontchannelFail, err, append(attrs, "status", http.StatusServiceUnavailable)...)
 			rw.WriteHeader(http.StatusServiceUnavailable)

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/oidcrp/rp"
 )
 
 // ErrLogoutState: the provider's return from RP-initiated logout does not
@@ -76,7 +78,9 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 		if derr := w.endSession(rw, r, nil); derr != nil {
 			err = errors.Join(err, derr)
 		}
-		w.refuse(rw, r, http.StatusServiceUnavailable, fmt.Errorf("%w: %w", ErrLogoutIncomplete, err), evLogoutFailed)
+		err = fmt.Errorf("%w: %w", ErrLogoutIncomplete, err)
+		w.observeLogout(r.Context(), "", rp.LogoutLocal, err)
+		w.refuse(rw, r, http.StatusServiceUnavailable, err, evLogoutFailed)
 		return
 	}
 	if s == nil {
@@ -90,7 +94,9 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 	}
 	iss, sub := sessionSubject(data)
 	if err := w.endSession(rw, r, s); err != nil {
-		w.refuse(rw, r, http.StatusServiceUnavailable, fmt.Errorf("%w: %w", ErrLogoutIncomplete, err), evLogoutFailed,
+		err = fmt.Errorf("%w: %w", ErrLogoutIncomplete, err)
+		w.observeLogout(r.Context(), data.Provider, rp.LogoutLocal, err)
+		w.refuse(rw, r, http.StatusServiceUnavailable, err, evLogoutFailed,
 			"provider", data.Provider, "iss", iss, "sub", sub)
 		return
 	}
@@ -101,14 +107,17 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 		loggedOut = p.loggedOut
 	}
 	if p == nil || p.RP.Metadata().EndSessionEndpoint == "" || data.IDToken == "" {
+		w.observeLogout(r.Context(), data.Provider, rp.LogoutLocal, nil)
 		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
 	end, err := url.Parse(p.RP.Metadata().EndSessionEndpoint)
 	if err != nil {
+		w.observeLogout(r.Context(), data.Provider, rp.LogoutLocal, nil)
 		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
+	w.observeLogout(r.Context(), data.Provider, rp.LogoutRPInitiated, nil)
 	st := logoutState{State: randomState(), Expiry: w.now().Add(10 * time.Minute).Unix(), To: p.loggedOut}
 	plain, _ := json.Marshal(st)
 	name := w.logoutCookieName()

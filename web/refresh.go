@@ -10,6 +10,7 @@ import (
 
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/connection"
+	"github.com/oidcrp/rp/internal/events"
 )
 
 // refresher makes sure concurrent requests of one session refresh its
@@ -84,6 +85,9 @@ func (w *Site) refresh(ctx context.Context, sessionID string, data *sessionData)
 		w.refresher.mu.Unlock()
 	}
 	close(c.done)
+	if w.cfg.Observer != nil && !c.other {
+		w.cfg.Observer.Refresh(ctx, rp.RefreshEvent{Provider: data.Provider, ErrorKind: kindOrNone(c.err), SessionEnded: c.err != nil && refreshRefused(c.err)})
+	}
 	iss, sub := sessionSubject(data)
 	switch {
 	case c.err == nil && c.other:
@@ -150,7 +154,7 @@ func (w *Site) doRefresh(ctx context.Context, data *sessionData) (*sessionData, 
 			return nil, errSessionFormat
 		}
 	}
-	tok, claims, err := p.RP.Refresh(ctx, rp.Secret(data.RefreshToken), signIn)
+	tok, claims, err := p.RP.Refresh(events.CallerLogs(ctx), rp.Secret(data.RefreshToken), signIn)
 	if err != nil {
 		return nil, err
 	}

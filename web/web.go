@@ -324,8 +324,10 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 		if p.RP.RelayFragment(rw, r) {
 			return
 		}
+		r, signedIn := w.observeSignIn(r, p)
 		res, err := p.RP.Callback(rw, r.WithContext(events.CallerLogs(r.Context())))
 		if err != nil {
+			signedIn(err)
 			w.refuse(rw, r, statusFor(err), err, evSignInRefused, "provider", p.Name, "iss", p.RP.Metadata().Issuer)
 			return
 		}
@@ -345,10 +347,12 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 			data.Expiry = res.Tokens.Expiry.Unix()
 		}
 		if err := w.startSession(rw, r, data); err != nil {
+			signedIn(err)
 			w.refuse(rw, r, http.StatusInternalServerError, err, evSignInRefused,
 				"provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 			return
 		}
+		signedIn(nil)
 		w.log.InfoContext(r.Context(), evSignIn, "provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 		w.lastSignIn.Store(p.Name, w.now())
 		http.Redirect(rw, r, res.ReturnTo, http.StatusSeeOther)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -46,6 +47,21 @@ func Client(base *http.Client, maxBody int64, timeout time.Duration) *http.Clien
 	return c
 }
 
+// Probe watches one request: called as the transport sends req, it returns
+// the context to send it with and a function called exactly once with the
+// response's status (0 when none arrived) and the request's error, when
+// the response's body is read to the end or closed, or the request failed
+// (nil error at io.EOF or a Close before it).
+type Probe func(req *http.Request) (context.Context, func(status int, err error))
+
+type probeKey struct{}
+
+// WithProbe returns ctx with p, which the transport of every Client calls
+// for each request sent with ctx, redirects included.
+func WithProbe(ctx context.Context, p Probe) context.Context {
+	return context.WithValue(ctx, probeKey{}, p)
+}
+
 type transport struct {
 	base    http.RoundTripper
 	max     int64
@@ -61,18 +77,29 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			deadline = d
 		}
 	}
-	ctx, cancel := context.WithDeadline(req.Context(), deadline)
+	ctx := req.Context()
+	end := func(int, error) {}
+	if p, _ := ctx.Value(probeKey{}).(Probe); p != nil {
+		ctx, end = p(req)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
+		end(0, err)
 		return nil, err
 	}
 	if resp.ContentLength > t.max {
 		resp.Body.Close()
 		cancel()
-		return nil, fmt.Errorf("%s %s: %w (Content-Length %d, limit %d bytes)", req.Method, req.URL.Redacted(), ErrTooLarge, resp.ContentLength, t.max)
+		err := fmt.Errorf("%s %s: %w (Content-Length %d, limit %d bytes)", req.Method, req.URL.Redacted(), ErrTooLarge, resp.ContentLength, t.max)
+		end(resp.StatusCode, err)
+		return nil, err
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.max, url: req.URL.Redacted(), cancel: cancel}
+	b := &limitedBody{rc: resp.Body, left: t.max, url: req.URL.Redacted(), cancel: cancel}
+	status := resp.StatusCode
+	b.end = func(err error) { b.once.Do(func() { end(status, err) }) }
+	resp.Body = b
 	return resp, nil
 }
 
@@ -83,6 +110,8 @@ type limitedBody struct {
 	left   int64
 	url    string
 	cancel context.CancelFunc
+	once   sync.Once
+	end    func(err error) // the Probe's, once
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -97,10 +126,16 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return n, fmt.Errorf("%s: %w", b.url, ErrTooLarge)
+		err := fmt.Errorf("%s: %w", b.url, ErrTooLarge)
+		b.end(err)
+		return n, err
 	}
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		b.cancel()
+		b.end(nil)
+	case err != nil:
+		b.end(err)
 	}
 	return n, err
 }
@@ -108,5 +143,6 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 func (b *limitedBody) Close() error {
 	err := b.rc.Close()
 	b.cancel()
+	b.end(nil)
 	return err
 }
