@@ -307,4 +307,3 @@ func TestObserverDirect(t *testing.T) {
 		t.Errorf("spans %v, want one rp.userinfo span with status Error timeout", ended)
 	}
 }
-

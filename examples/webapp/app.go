@@ -74,6 +74,7 @@ type app struct {
 	// logout pages.
 	formTargets []string
 	admin       http.Handler // the connection settings, under adminPath
+	metrics     *telemetry   // served at /metrics
 	log         *slog.Logger
 }
 
@@ -98,7 +99,12 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &app{titles: map[string]string{}, users: cfg.Users, passwords: passwordBook{}, fallback: cfg.Fallback, log: log}
+	log = slog.New(requestIDs{log.Handler()}) // see withRequestID
+	metrics, err := newTelemetry()
+	if err != nil {
+		return nil, err
+	}
+	a := &app{titles: map[string]string{}, users: cfg.Users, passwords: passwordBook{}, fallback: cfg.Fallback, metrics: metrics, log: log}
 	for _, acc := range cfg.Accounts {
 		if acc.Password != "" {
 			a.passwords.set(acc.User.ID, acc.Password)
@@ -116,7 +122,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	var providers []web.Provider
 	for _, p := range cfg.Providers {
 		c := p.RP
-		c.Matcher, c.Logger = matcher, log
+		c.Matcher, c.Logger, c.Observer = matcher, log, metrics.observer
 		if err := checkRedirectPath(c.RedirectURL); err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
 		}
@@ -136,7 +142,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 			Store:       cfg.Store,
 			ExternalURL: cfg.ExternalURL,
 			PathPrefix:  connectionPrefix,
-			RP:          rp.Config{HTTPClient: mockHTTPClient(), Logger: log},
+			RP:          rp.Config{HTTPClient: mockHTTPClient(), Logger: log, Observer: metrics.observer},
 			Users:       a.users,
 		},
 		SessionSecrets: []rp.Secret{rp.Secret(rand.Text() + rand.Text())}, // new per process: restarting signs everyone out
@@ -144,6 +150,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		LoggedOutURL:   "/",
 		ErrorHandler:   a.webError,
 		Logger:         log,
+		Observer:       metrics.observer,
 	})
 	if err != nil {
 		return nil, err
@@ -180,8 +187,9 @@ func origin(rawURL string) string {
 }
 
 // handler returns the app's HTTP handler: its pages, the settings pages
-// for administrators, and web.Site's sign-in, callback and logout
-// endpoints behind them.
+// for administrators, the metrics in Prometheus text format at /metrics,
+// and web.Site's sign-in, callback and logout endpoints behind them,
+// each request with its ID (withRequestID).
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", a.web.Identify(http.HandlerFunc(a.handleHome)))
@@ -196,8 +204,12 @@ func (a *app) handler() http.Handler {
 	// start test sign-ins at providers).
 	root := http.NewServeMux()
 	root.Handle(adminPath, a.web.Require(a.admin))
+	// The metrics name providers and counts, nothing about users; an
+	// application on the Internet serves them on an internal address or
+	// behind authentication instead.
+	root.Handle("GET /metrics", a.metrics.handler)
 	root.Handle("/", pages)
-	return root
+	return withRequestID(root)
 }
 
 // securityHeaders sets headers that limit what a browser lets the pages do.
