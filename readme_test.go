@@ -91,8 +91,9 @@ func readmeRPTest(ctx context.Context, app *httptest.Server) *rp.RP {
 // is, line for line, in one of the functions above or, for the Redis one,
 // in integration/multi/readme_test.go (a module that may import the Redis
 // store), or for the SQL one in connection/sqlstore/readme_test.go, or for
-// the admin page's in admin/readme_test.go, so that what the README shows
-// compiles and passes go vet.
+// the admin page's in admin/readme_test.go, or for the metrics one in
+// otelrp/readme_test.go (a module that may import OpenTelemetry), so that
+// what the README shows compiles and passes go vet.
 func TestREADMESnippets(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -114,8 +115,12 @@ func TestREADMESnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	metrics, err := os.ReadFile("otelrp/readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) != 7 {
+	if len(blocks) != 8 {
 		t.Fatalf("the README has %d Go snippets; update readme_test.go to hold each complete one", len(blocks))
 	}
 	for i, b := range blocks {
@@ -130,8 +135,9 @@ func TestREADMESnippets(t *testing.T) {
 			indented.WriteString(line)
 		}
 		if !strings.Contains(string(self), indented.String()) && !strings.Contains(string(multi), indented.String()) &&
-			!strings.Contains(string(sqlstore), indented.String()) && !strings.Contains(string(adminPage), indented.String()) {
-			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go, connection/sqlstore/readme_test.go or admin/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
+			!strings.Contains(string(sqlstore), indented.String()) && !strings.Contains(string(adminPage), indented.String()) &&
+			!strings.Contains(string(metrics), indented.String()) {
+			t.Errorf("README snippet %d is not in readme_test.go (or integration/multi/readme_test.go, connection/sqlstore/readme_test.go, admin/readme_test.go or otelrp/readme_test.go) as written; copy it there:\n%s", i+1, b[1])
 		}
 	}
 }

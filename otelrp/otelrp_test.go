@@ -149,7 +149,7 @@ func (a *app) attributeValues() []string {
 	}
 	var values []string
 	for _, kv := range kvs {
-		values = append(values, kv.Value.Emit())
+		values = append(values, kv.Value.String())
 	}
 	return values
 }
