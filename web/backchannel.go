@@ -76,6 +76,7 @@ func (w *Site) backchannelLogout(p *Provider) http.Handler {
 			attrs = append(attrs, "sessions", n)
 		}
 		w.log.InfoContext(ctx, evBackchannelLogout, attrs...)
+		w.afterLogout(ctx, &LogoutInfo{Kind: LogoutBackchannel, Provider: p.Name, Issuer: tok.Issuer, Subject: tok.Subject, Sessions: n})
 		rw.WriteHeader(http.StatusOK)
 	})
 }
