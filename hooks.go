@@ -194,7 +194,7 @@ var ProtectedClaims = []string{"iss", "sub", "aud", "azp", "exp", "iat", "nbf", 
 // runHook calls fn, turning its error into a *HookError named name and
 // its panic into one matching ErrHookPanicked, logged at Error.
 func (r *RP) runHook(ctx context.Context, name string, fn func() error) error {
-	err, panicked, value := hookrun.Call(fn)
+	panicked, value, err := hookrun.Call(fn)
 	if panicked {
 		r.log.ErrorContext(ctx, "rp: hook panicked", "hook", name, "panic", hookrun.Describe(value))
 		return &HookError{Hook: name, Panicked: true}

@@ -196,7 +196,7 @@ type FailureResponse struct {
 // runHook calls fn and returns nil, or, when it panicked, an error
 // matching rp.ErrHookPanicked, the panic logged at Error.
 func (w *Site) runHook(ctx context.Context, name string, fn func() error) error {
-	err, panicked, value := hookrun.Call(fn)
+	panicked, value, err := hookrun.Call(fn)
 	if panicked {
 		w.log.ErrorContext(ctx, "rp: hook panicked", "hook", name, "panic", hookrun.Describe(value))
 		return &rp.HookError{Hook: name, Panicked: true}

@@ -11,13 +11,13 @@ import (
 
 // Call calls fn and returns its error, or, when fn panics, panicked true
 // and the panic's value.
-func Call(fn func() error) (err error, panicked bool, value any) {
+func Call(fn func() error) (panicked bool, value any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err, panicked, value = nil, true, v
+			panicked, value, err = true, v, nil
 		}
 	}()
-	return fn(), false, nil
+	return false, nil, fn()
 }
 
 // maxDescription bounds Describe's text.
