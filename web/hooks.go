@@ -277,6 +277,11 @@ func (w *Site) failSignIn(rw http.ResponseWriter, r *http.Request, p *Provider, 
 			return
 		}
 		if lerr := p.RP.Login(rw, r, rp.LoginOptions{ReturnTo: location, Prompt: "login"}); lerr != nil {
+			// The refusal is logged already: only the page is left to show.
+			if w.cfg.ErrorHandler != nil {
+				w.cfg.ErrorHandler(rw, r, status, err)
+				return
+			}
 			renderError(rw, status, err, w.cfg.LoginPage)
 		}
 	default:
