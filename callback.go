@@ -98,6 +98,9 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.hookAuthResponse(req.Context(), req.Method, params); err != nil {
+		return nil, err
+	}
 	tx, err := r.consumeTransaction(w, req, params.Get("state"))
 	if err != nil {
 		return nil, err
@@ -126,14 +129,21 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	if err := r.checkLoginClaims(id.claims); err != nil {
 		return nil, err
 	}
+	added, err := r.hookIDToken(req.Context(), id.claims)
+	if err != nil {
+		return nil, err
+	}
 	var userinfo map[string]any
 	if tokens.AccessToken != "" && r.needUserInfo(id.claims) {
 		userinfo, err = r.userInfo(req.Context(), string(tokens.AccessToken), id.token.Subject)
 		if err != nil {
 			return nil, err
 		}
+		if added, err = r.hookUserInfo(req.Context(), id.claims, userinfo, added); err != nil {
+			return nil, err
+		}
 	}
-	claims := newClaims(id.claims, userinfo)
+	claims := newClaims(id.claims, withAdded(userinfo, added))
 	var user *User
 	if r.cfg.Matcher != nil {
 		id := r.identityMapping()

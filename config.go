@@ -99,6 +99,11 @@ type Config struct {
 	// Result.User. See NewMatcher for the default algorithm.
 	Matcher UserMatcher `json:"-"`
 
+	// Hooks are the application's functions at the steps of a sign-in:
+	// parameters per request, extra checks, added claims. Default: none.
+	// See Hooks.
+	Hooks Hooks `json:"-"`
+
 	// UserInfo says when a login calls the provider's userinfo endpoint
 	// and merges its claims under the ID token's. Default UserInfoAuto:
 	// when the scopes ask for profile, email, address or phone, or a claim

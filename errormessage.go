@@ -33,6 +33,10 @@ func ErrorMessage(err error) string {
 		return "The sign-in request was not valid."
 	case errors.Is(err, ErrInvalidLogoutToken):
 		return "The identity provider's logout request could not be verified."
+	case errors.Is(err, ErrHookPanicked):
+		return "Signing in failed because of an error on this site."
+	case errors.Is(err, ErrHookRefused):
+		return "This site did not accept the sign-in."
 	}
 	return "Sign-in failed."
 }

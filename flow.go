@@ -41,7 +41,11 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 		}
 	}
 	if !responseTypeHas(rt, "code") {
-		return front, frontChannelTokens(params, r), nil
+		t := frontChannelTokens(params, r)
+		if err := r.hookTokens(ctx, t, params.Get("scope")); err != nil {
+			return nil, nil, err
+		}
+		return front, t, nil
 	}
 	if code == "" {
 		return nil, nil, ErrMissingCode
@@ -74,13 +78,18 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	if rawID == "" {
 		rawID = params.Get("id_token")
 	}
-	return id, &Tokens{
+	t := &Tokens{
 		IDToken:      Secret(rawID),
 		AccessToken:  Secret(tok.AccessToken),
 		RefreshToken: Secret(tok.RefreshToken),
 		TokenType:    tok.TokenType,
 		Expiry:       r.tokenExpiry(tok),
-	}, nil
+	}
+	scope, _ := tok.Extra("scope").(string)
+	if err := r.hookTokens(ctx, t, scope); err != nil {
+		return nil, nil, err
+	}
+	return id, t, nil
 }
 
 // frontChannelTokens are the tokens of an implicit response.

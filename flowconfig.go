@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"golang.org/x/oauth2"
 )
 
 // responseType is the configured response type, "code" by default.
@@ -73,11 +71,15 @@ func responseTypeHas(responseType, part string) bool {
 	return slices.Contains(strings.Fields(responseType), part)
 }
 
+// authParam is one authorization request parameter, name and value.
+type authParam struct{ name, value string }
+
 // authParams are the authorization request parameters every login of c
-// sends, beyond client_id, redirect_uri, scope, state, nonce and PKCE.
-func authParams(c *Config) []oauth2.AuthCodeOption {
-	var p []oauth2.AuthCodeOption
-	set := func(k, v string) { p = append(p, oauth2.SetAuthURLParam(k, v)) }
+// sends, beyond client_id, redirect_uri, scope, state, nonce and PKCE, in
+// the order they are set (a later one of the same name wins).
+func authParams(c *Config) []authParam {
+	var p []authParam
+	set := func(k, v string) { p = append(p, authParam{k, v}) }
 	rt := c.responseType()
 	set("response_type", rt)
 	// OAuth 2.0 Multiple Response Types: the default mode is query for

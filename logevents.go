@@ -81,6 +81,8 @@ var errorKinds = []struct {
 	{ErrInvalidLogoutToken, "logout_token_invalid"},
 	{ErrUnsafeReturnTo, "unsafe_return_to"},
 	{ErrInvalidLoginOption, "invalid_login_option"},
+	{ErrHookPanicked, "hook_panicked"},
+	{ErrHookRefused, "hook_refused"},
 	{context.Canceled, "canceled"},
 	{context.DeadlineExceeded, "timeout"},
 }
@@ -132,7 +134,7 @@ func Suspicious(err error) bool {
 // like an attack, Info otherwise.
 func levelOf(err error) slog.Level {
 	switch {
-	case errors.Is(err, ErrStore), errors.Is(err, ErrReplayStore):
+	case errors.Is(err, ErrStore), errors.Is(err, ErrReplayStore), errors.Is(err, ErrHookPanicked):
 		return slog.LevelError
 	case Suspicious(err):
 		return slog.LevelWarn

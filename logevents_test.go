@@ -57,6 +57,7 @@ func TestErrorCodeOfEverySentinel(t *testing.T) {
 		ErrLogoutTokenAudience, ErrLogoutTokenExpired, ErrLogoutTokenStale, ErrLogoutTokenIssuedInFuture,
 		ErrLogoutTokenMissingClaim, ErrLogoutTokenEvent, ErrLogoutTokenNonce,
 		logoutTokenError(ErrLogoutTokenReused, nil, ""),
+		&HookError{Hook: "IDTokenValidated", Err: errors.New("no")}, &HookError{Hook: "IDTokenValidated", Panicked: true},
 	} {
 		kind := ErrorCode(err)
 		if kind == "other" || kind == "state" || kind == "id_token_invalid" || kind == "logout_token_invalid" {

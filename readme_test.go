@@ -6,6 +6,7 @@ package rp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -22,7 +23,7 @@ import (
 
 // The snippets are compiled, not called: they need a real provider or
 // register on http.DefaultServeMux.
-var _ = []any{readmeUse, readmeLowerLevel}
+var _ = []any{readmeUse, readmeLowerLevel, readmeHooks}
 
 // readmeUse holds the README's "Use" snippet.
 func readmeUse(ctx context.Context) *http.ServeMux {
@@ -76,6 +77,39 @@ func readmeLowerLevel(r *rp.RP, startSession func(http.ResponseWriter, *rp.Claim
 	})
 }
 
+// readmeHooks holds the README's "Hooks" snippet.
+func readmeHooks(rpCfg *rp.Config, siteCfg *web.Config) {
+	rpCfg.Hooks = rp.Hooks{
+		AuthorizationRequest: func(ctx context.Context, a *rp.AuthRequest) error {
+			if c, err := a.Request.Cookie("tenant"); err == nil {
+				a.Params.Set("domain_hint", c.Value)
+			}
+			return nil
+		},
+		IDTokenValidated: func(ctx context.Context, id *rp.IDTokenInfo) error {
+			if id.Claims["acr"] != "mfa" {
+				return errors.New("app: multi-factor sign-in required")
+			}
+			return nil
+		},
+	}
+	siteCfg.Hooks = web.Hooks{
+		BeforeSession: func(ctx context.Context, s *web.SignInInfo) error {
+			if s.User != nil && s.User.Attributes["suspended"] == "true" {
+				return errors.New("app: account suspended") // 403, no session
+			}
+			s.App["plan"] = "gold" // web.SessionFrom(ctx).App("plan") in handlers
+			return nil
+		},
+		SignInFailed: func(ctx context.Context, f *web.SignInFailure) web.FailureResponse {
+			if errors.Is(f.Err, rp.ErrIDTokenAuthTime) {
+				return web.FailureResponse{Action: web.RetryLogin, Location: "/"}
+			}
+			return web.FailureResponse{} // the error page
+		},
+	}
+}
+
 // readmeRPTest holds the README's rptest snippet.
 func readmeRPTest(ctx context.Context, app *httptest.Server) *rp.RP {
 	op := rptest.NewServer(rptest.Config{Users: []rptest.User{
@@ -120,7 +154,7 @@ func TestREADMESnippets(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) != 8 {
+	if len(blocks) != 9 {
 		t.Fatalf("the README has %d Go snippets; update readme_test.go to hold each complete one", len(blocks))
 	}
 	for i, b := range blocks {

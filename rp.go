@@ -28,7 +28,7 @@ type RP struct {
 	client        *http.Client
 	oauth         oauth2.Config
 	tokenClient   *http.Client // r.client, adding client assertions for private_key_jwt
-	authParams    []oauth2.AuthCodeOption
+	authParams    []authParam
 	keys          *keySet
 	issuers       issuerPolicy
 	ids           *idTokenVerifier
@@ -237,22 +237,44 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 	if !ok {
 		return "", ErrUnsafeReturnTo
 	}
-	params := []oauth2.AuthCodeOption{}
+	// The parameters that may change per login, then the configuration's,
+	// which win: the hook sees and may change the ones it may set.
+	perLogin := url.Values{}
 	if opts.Prompt != "" {
 		if msg := promptProblem(opts.Prompt); msg != "" {
 			return "", fmt.Errorf("%w: %s", ErrInvalidLoginOption, msg)
 		}
-		params = append(params, oauth2.SetAuthURLParam("prompt", opts.Prompt))
+		perLogin.Set("prompt", opts.Prompt)
 	} else if r.cfg.Prompt != "" {
-		params = append(params, oauth2.SetAuthURLParam("prompt", r.cfg.Prompt))
+		perLogin.Set("prompt", r.cfg.Prompt)
 	}
 	if opts.LoginHint != "" {
-		params = append(params, oauth2.SetAuthURLParam("login_hint", opts.LoginHint))
+		perLogin.Set("login_hint", opts.LoginHint)
 	}
 	for k, vs := range opts.Extra {
 		if slices.Contains(reservedParams, k) {
 			return "", fmt.Errorf("%w: parameter %q is set by the library", ErrInvalidLoginOption, k)
 		}
+		if len(vs) > 0 {
+			perLogin.Set(k, vs[0])
+		}
+	}
+	var fixed []authParam
+	for _, p := range r.authParams {
+		if slices.Contains(HookReservedParams, p.name) {
+			fixed = append(fixed, p)
+		} else {
+			perLogin.Set(p.name, p.value)
+		}
+	}
+	if r.cfg.Hooks.AuthorizationRequest != nil {
+		var err error
+		if perLogin, err = r.hookAuthParams(req, returnTo, perLogin); err != nil {
+			return "", err
+		}
+	}
+	params := make([]oauth2.AuthCodeOption, 0, len(perLogin)+len(fixed)+3)
+	for k, vs := range perLogin {
 		if len(vs) > 0 {
 			params = append(params, oauth2.SetAuthURLParam(k, vs[0]))
 		}
@@ -266,7 +288,9 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 		Expiry:   now.Add(r.cfg.LoginTimeout).Unix(),
 	}
 	params = append(params, oauth2.SetAuthURLParam("nonce", tx.Nonce))
-	params = append(params, r.authParams...)
+	for _, p := range fixed {
+		params = append(params, oauth2.SetAuthURLParam(p.name, p.value))
+	}
 	if !r.cfg.DisablePKCE && responseTypeHas(r.cfg.responseType(), "code") {
 		tx.Verifier = oauth2.GenerateVerifier()
 		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))

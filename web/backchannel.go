@@ -80,6 +80,7 @@ func (w *Site) backchannelLogout(p *Provider) http.Handler {
 		}
 		w.observeLogout(ctx, p.Name, rp.LogoutBackchannel, nil)
 		w.log.InfoContext(ctx, evBackchannelLogout, attrs...)
+		w.afterLogout(ctx, &LogoutInfo{Kind: LogoutBackchannel, Provider: p.Name, Issuer: tok.Issuer, Subject: tok.Subject, Sessions: n})
 		rw.WriteHeader(http.StatusOK)
 	})
 }

@@ -157,6 +157,10 @@ type Config struct {
 	// can quote it to support. Default: a small HTML page with both.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
+	// Hooks are the application's functions around sessions, refreshes,
+	// logouts and failed sign-ins (see Hooks). Default: none.
+	Hooks Hooks
+
 	// Logger receives one line per sign-in, refused sign-in, logout and
 	// token refresh: at Info, refusals that look like an attack (a bad
 	// signature, a reused state, a mix-up) at Warn, and failures of the

@@ -98,6 +98,7 @@ func (w *Site) frontchannelLogout(p *Provider) http.Handler {
 			attrs = append(attrs, "sessions", n)
 		}
 		w.log.InfoContext(r.Context(), evFrontchannel, append(attrs, "ended", true)...)
+		w.afterLogout(r.Context(), &LogoutInfo{Kind: LogoutFrontchannel, Provider: p.Name, Issuer: iss, Sessions: n})
 		_, _ = fmt.Fprintf(rw, frontchannelPage, "Signed out")
 	})
 }

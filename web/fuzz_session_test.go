@@ -101,6 +101,10 @@ func FuzzSessionData(f *testing.F) {
 	zipped := fuzzEncode(f, big)
 	add(zipped)
 	add(zipped[:len(zipped)-3])
+	// Application data (format 4).
+	withApp := fuzzSessionData("p", "", "at", "", nil, 0, "u", "pat", "", false)
+	withApp.App = map[string]string{"tenant": "contoso", "": "x"}
+	add(fuzzEncode(f, withApp))
 	// Hand-made hot parts: empty, a needless varint zero group, a user
 	// flag of 2, counts beyond the data.
 	withHot := func(hot ...byte) []byte {

@@ -57,6 +57,7 @@ var webErrorKinds = []struct {
 	{connection.ErrDisabled, "connection_disabled"},
 	{connection.ErrStore, "connection_store"},
 	{session.ErrTooLarge, "session_too_large"},
+	{ErrAppDataTooLarge, "app_data_too_large"},
 }
 
 // errorKindOf returns the short, stable word naming err's kind in logs.
@@ -75,7 +76,7 @@ func errorKindOf(err error) string {
 func levelOf(err error) slog.Level {
 	switch {
 	case errors.Is(err, rp.ErrStore), errors.Is(err, session.ErrStore), errors.Is(err, ErrSharedStore),
-		errors.Is(err, rp.ErrReplayStore), errors.Is(err, ErrSessionsNotEnded):
+		errors.Is(err, rp.ErrReplayStore), errors.Is(err, ErrSessionsNotEnded), errors.Is(err, rp.ErrHookPanicked), errors.Is(err, ErrAppDataTooLarge):
 		return slog.LevelError
 	case rp.Suspicious(err), errors.Is(err, ErrLogoutState), errors.Is(err, rp.ErrInvalidLogoutToken):
 		return slog.LevelWarn

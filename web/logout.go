@@ -106,18 +106,23 @@ func (w *Site) logout(rw http.ResponseWriter, r *http.Request) {
 	if p != nil && p.loggedOut != "" {
 		loggedOut = p.loggedOut
 	}
+	ended := &LogoutInfo{Kind: LogoutLocal, Provider: data.Provider, Issuer: iss, Subject: sub, User: data.User, Sessions: 1}
 	if p == nil || p.RP.Metadata().EndSessionEndpoint == "" || data.IDToken == "" {
 		w.observeLogout(r.Context(), data.Provider, rp.LogoutLocal, nil)
+		w.afterLogout(r.Context(), ended)
 		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
 	end, err := url.Parse(p.RP.Metadata().EndSessionEndpoint)
 	if err != nil {
 		w.observeLogout(r.Context(), data.Provider, rp.LogoutLocal, nil)
+		w.afterLogout(r.Context(), ended)
 		http.Redirect(rw, r, loggedOut, http.StatusSeeOther)
 		return
 	}
 	w.observeLogout(r.Context(), data.Provider, rp.LogoutRPInitiated, nil)
+	ended.Kind = LogoutRPInitiated
+	w.afterLogout(r.Context(), ended)
 	st := logoutState{State: randomState(), Expiry: w.now().Add(10 * time.Minute).Unix(), To: p.loggedOut}
 	plain, _ := json.Marshal(st)
 	name := w.logoutCookieName()

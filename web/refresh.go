@@ -99,6 +99,10 @@ func (w *Site) refresh(ctx context.Context, sessionID string, data *sessionData)
 	default:
 		logRefusal(ctx, w.log, evRefreshFailed, c.err, "provider", data.Provider, "iss", iss, "sub", sub)
 	}
+	if w.cfg.Hooks.AfterRefresh != nil && !c.other {
+		info := &RefreshInfo{Provider: data.Provider, Issuer: iss, Subject: sub, User: data.User, Err: c.err, SessionEnded: c.err != nil && refreshRefused(c.err)}
+		w.notify(ctx, "AfterRefresh", func() { w.cfg.Hooks.AfterRefresh(ctx, info) })
+	}
 	return c.data, c.err
 }
 

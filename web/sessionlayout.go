@@ -22,6 +22,8 @@ type sessionData struct {
 	AccessToken  string
 	RefreshToken string
 	Expiry       int64 // access token expiry, Unix seconds
+	// App is the application's data (Hooks.BeforeSession); nil for none.
+	App map[string]string
 }
 
 // sessionFormat versions the encoding of sessionData. Formats 1 (a JSON
@@ -30,6 +32,13 @@ type sessionData struct {
 // request needs to check revocation) are no longer read: such a session is
 // "no session", and the user signs in again.
 const sessionFormat = 3
+
+// sessionFormatApp is format 3 with the application's data (never empty)
+// at the end of the hot part: uvarint(count+1), then each key and value,
+// keys sorted. A session without it is written in format 3, so that
+// sessions of either format stay readable and every session has one
+// encoding.
+const sessionFormatApp = 4
 
 // The layout of format 3, in which a signed-in request reads only what it
 // uses:
@@ -67,9 +76,13 @@ var errSessionFormat = errors.New("rp: unreadable session")
 
 // encode lays d out as described above.
 func (d *sessionData) encode() ([]byte, error) {
-	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + len(d.SID) + len(d.Subject) + userSize(d.User)
+	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + len(d.SID) + len(d.Subject) + userSize(d.User) + appSize(d.App)
 	buf := make([]byte, 0, n+len(d.Claims)+len(d.IDToken))
-	buf = append(buf, sessionFormat)
+	if len(d.App) > 0 {
+		buf = append(buf, sessionFormatApp)
+	} else {
+		buf = append(buf, sessionFormat)
+	}
 	hot := make([]byte, 0, n)
 	hot = appendString(hot, d.Provider)
 	hot = binary.AppendVarint(hot, d.Expiry)
@@ -78,6 +91,9 @@ func (d *sessionData) encode() ([]byte, error) {
 	hot = appendString(hot, d.SID)
 	hot = appendString(hot, d.Subject)
 	hot = appendUser(hot, d.User)
+	if len(d.App) > 0 {
+		hot = appendStrings(hot, d.App)
+	}
 	buf = binary.AppendUvarint(buf, uint64(len(hot)))
 	buf = append(buf, hot...)
 
@@ -109,7 +125,7 @@ func decodeSession(b []byte) (*sessionData, error) {
 // session without its claims and ID token, and the undecoded cold part
 // (sharing memory with b), which decodeCold reads.
 func decodeHot(b []byte) (*sessionData, []byte, error) {
-	if len(b) == 0 || b[0] != sessionFormat {
+	if len(b) == 0 || (b[0] != sessionFormat && b[0] != sessionFormatApp) {
 		return nil, nil, errSessionFormat
 	}
 	n, k := binary.Uvarint(b[1:])
@@ -125,6 +141,11 @@ func decodeHot(b []byte) (*sessionData, []byte, error) {
 	d.SID = r.str()
 	d.Subject = r.str()
 	d.User = r.user()
+	if b[0] == sessionFormatApp {
+		if d.App = r.strings(); len(d.App) == 0 {
+			r.bad = true // written only when not empty
+		}
+	}
 	if r.bad || len(r.s) != 0 {
 		return nil, nil, errSessionFormat
 	}
@@ -227,11 +248,25 @@ func appendUser(b []byte, u *rp.User) []byte {
 		admin = 1
 	}
 	b = append(b, admin)
-	b = appendCount(b, len(u.Attributes), u.Attributes == nil)
-	for _, k := range sortedKeys(u.Attributes) {
-		b = appendString(appendString(b, k), u.Attributes[k])
+	return appendStrings(b, u.Attributes)
+}
+
+// appendStrings appends m, nil or not, its keys sorted.
+func appendStrings(b []byte, m map[string]string) []byte {
+	b = appendCount(b, len(m), m == nil)
+	for _, k := range sortedKeys(m) {
+		b = appendString(appendString(b, k), m[k])
 	}
 	return b
+}
+
+// appSize estimates the encoded size of the application's data.
+func appSize(m map[string]string) int {
+	n := 4
+	for k, v := range m {
+		n += 4 + len(k) + len(v)
+	}
+	return n
 }
 
 // appendIDToken appends tok: a kind byte, then nothing (idTokenNone), the
@@ -357,20 +392,28 @@ func (r *reader) user() *rp.User {
 	default:
 		r.bad = true
 	}
-	if n := r.count(); n >= 0 {
-		u.Attributes = make(map[string]string, n)
-		for range n {
-			k := r.str()
-			if _, dup := u.Attributes[k]; dup {
-				r.bad = true // a canonical encoding holds each key once
-			}
-			u.Attributes[k] = r.str()
-		}
-	}
+	u.Attributes = r.strings()
 	if r.bad {
 		return nil
 	}
 	return u
+}
+
+// strings reads what appendStrings wrote: nil for a nil map.
+func (r *reader) strings() map[string]string {
+	n := r.count()
+	if n < 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := r.str()
+		if _, dup := m[k]; dup {
+			r.bad = true // a canonical encoding holds each key once
+		}
+		m[k] = r.str()
+	}
+	return m
 }
 
 func (r *reader) idToken() string {

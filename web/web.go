@@ -328,7 +328,7 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 		res, err := p.RP.Callback(rw, r.WithContext(events.CallerLogs(r.Context())))
 		if err != nil {
 			signedIn(err)
-			w.refuse(rw, r, statusFor(err), err, evSignInRefused, "provider", p.Name, "iss", p.RP.Metadata().Issuer)
+			w.failSignIn(rw, r, p, statusFor(err), err, "provider", p.Name, "iss", p.RP.Metadata().Issuer)
 			return
 		}
 		claims, _ := json.Marshal(res.Claims) // claims decoded from JSON encode again
@@ -346,15 +346,25 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 		if !res.Tokens.Expiry.IsZero() {
 			data.Expiry = res.Tokens.Expiry.Unix()
 		}
+		info := &SignInInfo{Request: r, Provider: p.Name, Claims: res.Claims, User: res.User, ReturnTo: res.ReturnTo}
+		if data.App, err = w.beforeSession(r.Context(), info); err != nil {
+			signedIn(err)
+			w.failSignIn(rw, r, p, statusFor(err), err, "provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
+			return
+		}
 		if err := w.startSession(rw, r, data); err != nil {
 			signedIn(err)
-			w.refuse(rw, r, http.StatusInternalServerError, err, evSignInRefused,
+			w.failSignIn(rw, r, p, http.StatusInternalServerError, err,
 				"provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 			return
 		}
 		signedIn(nil)
 		w.log.InfoContext(r.Context(), evSignIn, "provider", p.Name, "iss", res.Claims.Issuer, "sub", res.Claims.Subject)
 		w.lastSignIn.Store(p.Name, w.now())
+		if w.cfg.Hooks.AfterSignIn != nil {
+			info.App = data.App
+			w.notify(r.Context(), "AfterSignIn", func() { w.cfg.Hooks.AfterSignIn(r.Context(), info) })
+		}
 		http.Redirect(rw, r, res.ReturnTo, http.StatusSeeOther)
 	})
 }
@@ -374,6 +384,10 @@ func statusFor(err error) int {
 	switch {
 	case errors.Is(err, rp.ErrReplayStore):
 		return http.StatusServiceUnavailable // nothing was refused: try again
+	case errors.Is(err, rp.ErrHookPanicked), errors.Is(err, ErrAppDataTooLarge):
+		return http.StatusInternalServerError
+	case errors.Is(err, rp.ErrHookRefused):
+		return http.StatusForbidden
 	case errors.Is(err, rp.ErrNoLocalAccount), errors.Is(err, rp.ErrUnverifiedEmail), errors.Is(err, rp.ErrSubjectConflict),
 		errors.Is(err, rp.ErrAdminRefused), errors.Is(err, rp.ErrUserExists), errors.Is(err, rp.ErrAmbiguousUser), errors.Is(err, rp.ErrAuthorization):
 		return http.StatusForbidden

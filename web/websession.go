@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,6 +35,8 @@ type SessionInfo struct {
 	cold       []byte          // else the cold part of the session's encoding
 	claimsOnce sync.Once
 	claims     *rp.Claims
+
+	app map[string]string // Hooks.BeforeSession's data
 }
 
 // Claims returns the verified claims of the sign-in, decoded on first
@@ -63,6 +66,25 @@ func (s *SessionInfo) Claims() *rp.Claims {
 		}
 	})
 	return s.claims
+}
+
+// App returns the value the application kept in the session under key
+// (SignInInfo.App, set by Hooks.BeforeSession), or "" when there is none
+// or s is nil.
+func (s *SessionInfo) App(key string) string {
+	if s == nil {
+		return ""
+	}
+	return s.app[key]
+}
+
+// AppData returns a copy of all the data the application kept in the
+// session (SignInInfo.App); nil when there is none or s is nil.
+func (s *SessionInfo) AppData() map[string]string {
+	if s == nil || len(s.app) == 0 {
+		return nil
+	}
+	return maps.Clone(s.app)
 }
 
 // noClaims returns empty Claims.
@@ -214,7 +236,7 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	} else if err := w.sessions.Touch(rw, r, s); err != nil {
 		w.log.WarnContext(r.Context(), "rp: extending the session failed", "error_kind", errorKindOf(err), "error", err.Error())
 	}
-	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims, cold: cold}
+	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims, cold: cold, app: data.App}
 	if data.Expiry != 0 {
 		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
 	}
