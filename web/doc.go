@@ -104,4 +104,16 @@
 // server fetch its own network. With Connections.EmailFirst the provider
 // chooser asks for the email address and routes it to the connection that
 // owns its domain (RouteEmail).
+//
+// # Hooks and observation
+//
+// Config.Hooks runs the application's code at the web layer's steps:
+// before a session is created (a veto, or data of the application's in the
+// session), after a sign-in, a refresh or any of the four logouts, and when
+// a sign-in fails or the user declines at the provider (show the page,
+// redirect, or retry with prompt=login). rp.Config.Hooks does the same for
+// the protocol's steps. Hooks run after the library's checks and a hook's
+// panic fails the sign-in. Config.Observer (an rp.Observer, such as the
+// OpenTelemetry bridge of github.com/oidcrp/rp/otelrp) counts sign-ins,
+// refreshes and logouts.
 package web
