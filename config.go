@@ -146,6 +146,24 @@ type Config struct {
 	ClientKeyID       string            `json:"-"`
 	ClientCertificate *x509.Certificate `json:"-"`
 
+	// PushedAuthorization pushes every authorization request to the
+	// provider's pushed authorization request endpoint (RFC 9126),
+	// authenticated as at the token endpoint, and sends the browser with
+	// only client_id and the request_uri the provider returns. It is on
+	// whatever this says when the provider's metadata sets
+	// require_pushed_authorization_requests. New refuses it when the
+	// provider has no such endpoint (discovery's
+	// pushed_authorization_request_endpoint, or Endpoints.PAR). A failed
+	// push fails the login with a *PushedAuthorizationError.
+	PushedAuthorization bool
+
+	// RequestObject sends the authorization parameters in a request
+	// object signed with ClientKey (RFC 9101: typ oauth-authz-req+jwt,
+	// iss the client, aud the issuer, valid for five minutes), as the
+	// request parameter, or inside the pushed request with
+	// PushedAuthorization. Validate refuses it without ClientKey.
+	RequestObject bool
+
 	// MaxAge, when positive, asks the provider to re-authenticate users who
 	// signed in longer ago (max_age); the ID token's auth_time is then
 	// required and checked.
@@ -298,6 +316,9 @@ type Endpoints struct {
 	UserInfo string
 	// EndSession is the end-session (logout) endpoint URL. Optional.
 	EndSession string
+	// PAR is the pushed authorization request endpoint URL (RFC 9126).
+	// Optional; Config.PushedAuthorization needs it.
+	PAR string
 }
 
 // ErrInvalidConfig is matched (with errors.Is) by every *ConfigError.
@@ -364,6 +385,9 @@ func (c *Config) Validate() error {
 		if e.EndSession != "" {
 			v.url("Endpoints.EndSession", e.EndSession, "the provider's end-session endpoint")
 		}
+		if e.PAR != "" {
+			v.url("Endpoints.PAR", e.PAR, "the provider's pushed authorization request endpoint")
+		}
 	} else if c.Authority == "" && c.MetadataURL == "" {
 		v.add("Authority", "set the provider's issuer URL (Authority), its discovery document URL (MetadataURL), or its endpoints by hand (Endpoints)")
 	}
@@ -415,6 +439,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.ClientAuth == "client_secret_basic" || c.ClientAuth == "client_secret_post") && c.ClientSecret == "" {
 		v.add("ClientSecret", "set the client secret, or choose another ClientAuth")
+	}
+	if c.RequestObject && c.ClientKey == nil {
+		v.add("ClientKey", "set the private key that signs request objects for RequestObject")
 	}
 	if c.UserInfo < UserInfoAuto || c.UserInfo > UserInfoNever {
 		v.add("UserInfo", fmt.Sprintf("%v is not a mode; use UserInfoAuto (the default), UserInfoAlways or UserInfoNever", c.UserInfo))

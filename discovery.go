@@ -44,6 +44,11 @@ type ProviderMetadata struct {
 	// iss and sid parameters.
 	FrontchannelLogoutSupported        bool `json:"frontchannel_logout_supported,omitempty"`
 	FrontchannelLogoutSessionSupported bool `json:"frontchannel_logout_session_supported,omitempty"`
+	// PushedAuthorizationRequestEndpoint is where authorization requests
+	// are pushed (RFC 9126); RequirePushedAuthorizationRequests: the
+	// provider accepts no other (Config.PushedAuthorization is then on).
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly
@@ -110,6 +115,8 @@ func loadMetadata(ctx context.Context, client *http.Client, c *Config) (*Provide
 			JWKSURI:               e.JWKS,
 			UserInfoEndpoint:      e.UserInfo,
 			EndSessionEndpoint:    e.EndSession,
+
+			PushedAuthorizationRequestEndpoint: e.PAR,
 		}, nil
 	}
 	return discover(ctx, client, c.metadataURL(), c.Authority)
@@ -166,6 +173,7 @@ func discover(ctx context.Context, client *http.Client, u, authority string) (*P
 		{"token_endpoint", md.TokenEndpoint, true},
 		{"userinfo_endpoint", md.UserInfoEndpoint, false},
 		{"end_session_endpoint", md.EndSessionEndpoint, false},
+		{"pushed_authorization_request_endpoint", md.PushedAuthorizationRequestEndpoint, md.RequirePushedAuthorizationRequests},
 	} {
 		switch {
 		case ep.value == "" && ep.required:

@@ -54,6 +54,9 @@ func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 	if c.UserInfo == UserInfoAlways && md.UserInfoEndpoint == "" {
 		v.add("UserInfo", "the provider has no userinfo endpoint; use UserInfoAuto or UserInfoNever, or configure Endpoints.UserInfo")
 	}
+	if c.usePAR(md) && md.PushedAuthorizationRequestEndpoint == "" {
+		v.add("PushedAuthorization", "the provider has no pushed authorization request endpoint; turn PushedAuthorization off, or configure Endpoints.PAR")
+	}
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)
 	}

@@ -46,6 +46,9 @@ type RP struct {
 	now           func() time.Time
 	log           *slog.Logger
 	obs           Observer // Config.Observer; nil: none
+
+	par *parClient           // pushes authorization requests; nil: off (par.go)
+	jar *requestObjectSigner // signs request objects; nil: off (jar.go)
 }
 
 // New validates cfg, loads the provider's metadata (by discovery unless
@@ -161,6 +164,12 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		return nil, err
 	}
 	r.authParams = authParams(&cfg)
+	if r.par, err = newPARClient(r, &cfg, md, method); err != nil {
+		return nil, err
+	}
+	if r.jar, err = newRequestObjectSigner(&cfg, md.Issuer); err != nil {
+		return nil, err
+	}
 	r.log.Debug("rp: provider ready", "issuer", md.Issuer, "signing_algs", algs)
 	return r, nil
 }
@@ -295,11 +304,15 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 		tx.Verifier = oauth2.GenerateVerifier()
 		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))
 	}
+	u, err := r.authRequestURL(req.Context(), r.oauth.AuthCodeURL(tx.State, params...))
+	if err != nil {
+		return "", err
+	}
 	name := r.txCookieName(tx.State)
 	r.evictTransactions(w, req)
 	http.SetCookie(w, r.txCookie(name, tx))
 	r.log.Debug("rp: login started", "transaction", name)
-	return r.oauth.AuthCodeURL(tx.State, params...), nil
+	return u, nil
 }
 
 // Login starts a login (see AuthURL) and redirects the browser to the

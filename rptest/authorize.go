@@ -50,6 +50,17 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		writeErrorPage(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
+	if resolved, msg := s.resolveRequestURI(params); msg != "" {
+		code := "invalid_request_uri"
+		if params.Get("request_uri") == "" {
+			code = "invalid_request"
+		}
+		writeErrorPage(w, http.StatusBadRequest, code, msg)
+		return
+	} else if params, msg = s.resolveRequestObject(resolved); msg != "" {
+		writeErrorPage(w, http.StatusBadRequest, "invalid_request_object", msg)
+		return
+	}
 	s.recordAuthorizeParams(params)
 	if n := repeatedParam(params, "client_id", "redirect_uri"); n != "" {
 		writeErrorPage(w, http.StatusBadRequest, "invalid_request", n+" repeated")

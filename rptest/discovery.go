@@ -51,6 +51,11 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 		}
 		doc["token_endpoint_auth_signing_alg_values_supported"] = algs
 	}
+	doc["pushed_authorization_request_endpoint"] = s.URL + PathPAR
+	doc["require_pushed_authorization_requests"] = s.requirePAR
+	doc["request_parameter_supported"] = true
+	doc["request_uri_parameter_supported"] = false
+	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")
 	}

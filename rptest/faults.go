@@ -268,6 +268,10 @@ type Faults struct {
 	// JWKSStatus, if non-zero, is the HTTP status the JWKS endpoint
 	// answers, with a JSON error body instead of the keys.
 	JWKSStatus int
+
+	// PushedAuthorization makes the pushed authorization request endpoint
+	// misbehave (see PARFaults); HugeResponse "par" pads its answers.
+	PushedAuthorization PARFaults
 }
 
 // clone returns a copy of f that shares no memory with it.

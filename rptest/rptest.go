@@ -124,6 +124,13 @@ type Config struct {
 	// ID token still carry iss. Faults.ResponseIss is then ignored for
 	// responses with an ID token. Off by default: every response has iss.
 	OmitIssWithIDToken bool
+
+	// RequirePushedAuthorization makes discovery advertise
+	// require_pushed_authorization_requests and the authorization
+	// endpoint refuse (with a 400 page, invalid_request) every request
+	// without a request_uri from the pushed authorization request
+	// endpoint (RFC 9126), which is always served at PathPAR.
+	RequirePushedAuthorization bool
 }
 
 // User is a test account at the provider.
@@ -193,6 +200,10 @@ type Server struct {
 	seenJTIs     map[string]bool      // jti of every accepted client assertion
 	lastAssert   []byte               // JOSE header (JSON) of the last accepted client assertion
 	lastAuthUsed string               // client authentication method of the last successful token request
+
+	requirePAR     bool                      // Config.RequirePushedAuthorization
+	pushed         map[string]*pushedRequest // by request_uri (par.go)
+	requestObjects int                       // request objects accepted (jar.go)
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -235,6 +246,7 @@ func NewServer(cfg Config) *Server {
 		clientAuth:   cfg.ClientAuth,
 		entra:        cfg.EntraMultiTenant,
 		issWithIDTok: !cfg.OmitIssWithIDToken,
+		requirePAR:   cfg.RequirePushedAuthorization,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
@@ -290,6 +302,7 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(PathToken, s.counted(EndpointToken, s.handleToken))
 	mux.HandleFunc(PathUserInfo, s.counted(EndpointUserInfo, s.handleUserInfo))
 	mux.HandleFunc(PathEndSession, s.counted(EndpointEndSession, s.handleEndSession))
+	mux.HandleFunc(PathPAR, s.counted(EndpointPAR, s.handlePAR))
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	return s
