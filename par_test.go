@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/oidcrp/rp/internal/netlimit"
 	"github.com/oidcrp/rp/rptest"
 )
 
@@ -148,7 +149,7 @@ func TestPushedAuthorizationOversizedResponse(t *testing.T) {
 	h.op.SetFaults(rptest.Faults{HugeResponse: rptest.EndpointPAR})
 	err, _ := h.startErr()
 	var pe *PushedAuthorizationError
-	if !errors.As(err, &pe) || pe.Err == nil || !strings.Contains(err.Error(), "too large") {
+	if !errors.As(err, &pe) || !errors.Is(err, netlimit.ErrTooLarge) || pe.StatusCode != 201 {
 		t.Fatalf("AuthURL = %v; want a push failing on the size limit", err)
 	}
 }

@@ -112,8 +112,8 @@ type Faults struct {
 	// or that fails on a key it cannot parse, rejects valid tokens.
 	PublishUnusableKeys bool
 
-	// HugeResponse names an endpoint ("discovery", "jwks", "token" or
-	// "userinfo") whose successful answers are padded to more than 1 MiB:
+	// HugeResponse names an endpoint ("discovery", "jwks", "token",
+	// "userinfo" or "par") whose successful answers are padded to more than 1 MiB:
 	// the normal JSON object with an extra member "rptest_padding" holding
 	// 1 MiB of text, sent without Content-Length. The answer is otherwise
 	// valid.

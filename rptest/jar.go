@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -44,7 +45,7 @@ func (s *Server) resolveRequestObject(params url.Values) (url.Values, string) {
 	}
 	payload, msg := s.verifyAssertion(jws)
 	if msg != "" {
-		return nil, "request object: " + msg
+		return nil, "request object: " + strings.TrimPrefix(msg, "client_assertion ")
 	}
 	var c jwt.Claims
 	var members map[string]json.RawMessage

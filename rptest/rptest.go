@@ -392,8 +392,8 @@ func (s *Server) SetFaults(f Faults) {
 }
 
 // Requests returns how many requests reached the endpoint named endpoint:
-// "discovery", "jwks", "authorize", "token", "userinfo" or "end_session"
-// (see the Endpoint constants). Every request is counted, including
+// "discovery", "jwks", "authorize", "token", "userinfo", "end_session" or
+// "par" (see the Endpoint constants and EndpointPAR). Every request is counted, including
 // malformed ones and ones answered by a fault. Any other name gives 0.
 func (s *Server) Requests(endpoint string) int {
 	s.mu.Lock()
