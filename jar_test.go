@@ -1,9 +1,12 @@
 package rp
 
 import (
+	"context"
 	"crypto/elliptic"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -119,5 +122,38 @@ func TestRequestObjectRefusedByProvider(t *testing.T) {
 	}
 	if h.op.RequestObjectsVerified() != 0 {
 		t.Fatal("the provider accepted a request object with a bad signature")
+	}
+}
+
+func TestRequestObjectKeyMustSign(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{})
+	defer op.Close()
+	_, err := newRPFor(op, func(c *Config) {
+		c.RequestObject, c.ClientAuth, c.ClientKey = true, "client_secret_basic", ecKey(t, elliptic.P224())
+	})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "ClientKey" {
+		t.Fatalf("New with a P-224 request object key = %v; want a ClientKey problem", err)
+	}
+}
+
+func TestPushedAuthorizationKeepsEndpointQuery(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{})
+	defer op.Close()
+	r, err := New(context.Background(), Config{
+		Endpoints: &Endpoints{Issuer: op.Issuer(), Authorization: op.URL + rptest.PathAuthorize + "?p=policy", Token: op.URL + rptest.PathToken,
+			JWKS: op.URL + rptest.PathJWKS, PAR: op.URL + rptest.PathPAR},
+		ClientID: op.ClientID(), ClientSecret: Secret(op.ClientSecret()),
+		RedirectURL: "http://127.0.0.1/callback", PushedAuthorization: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := r.AuthURL(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1/login", nil), LoginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queryKeys(t, u); !slices.Equal(got, []string{"client_id", "p", "request_uri"}) {
+		t.Fatalf("browser URL carries %v; want client_id, p and request_uri", got)
 	}
 }
