@@ -124,6 +124,15 @@ type Config struct {
 	// ID token still carry iss. Faults.ResponseIss is then ignored for
 	// responses with an ID token. Off by default: every response has iss.
 	OmitIssWithIDToken bool
+
+	// OAuthMetadataOnly makes the provider publish its metadata only as
+	// OAuth 2.0 Authorization Server Metadata (RFC 8414) at
+	// PathOAuthMetadata, as some OAuth servers that also speak OpenID
+	// Connect do: PathDiscovery answers 404. The document is the one
+	// discovery would serve, and the discovery faults (DiscoveryIssuer,
+	// DiscoveryStatus, DiscoveryBody, HugeResponse of EndpointDiscovery)
+	// apply to it. Off by default: only PathDiscovery is served.
+	OAuthMetadataOnly bool
 }
 
 // User is a test account at the provider.
@@ -172,6 +181,7 @@ type Server struct {
 	clientJWKS   jose.JSONWebKeySet // public keys only
 	entra        bool               // Config.EntraMultiTenant
 	issWithIDTok bool               // false under Config.OmitIssWithIDToken
+	oauthOnly    bool               // Config.OAuthMetadataOnly
 	closing      chan struct{}      // closed by Close; releases Faults.SlowEndpoint requests
 	closeOnce    sync.Once
 
@@ -235,6 +245,7 @@ func NewServer(cfg Config) *Server {
 		clientAuth:   cfg.ClientAuth,
 		entra:        cfg.EntraMultiTenant,
 		issWithIDTok: !cfg.OmitIssWithIDToken,
+		oauthOnly:    cfg.OAuthMetadataOnly,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
@@ -285,6 +296,7 @@ func NewServer(cfg Config) *Server {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc(PathDiscovery, s.counted(EndpointDiscovery, s.handleDiscovery))
+	mux.HandleFunc(PathOAuthMetadata, s.counted(EndpointOAuthMetadata, s.handleOAuthMetadata))
 	mux.HandleFunc(PathJWKS, s.counted(EndpointJWKS, s.handleJWKS))
 	mux.HandleFunc(PathAuthorize, s.counted(EndpointAuthorize, s.handleAuthorize))
 	mux.HandleFunc(PathToken, s.counted(EndpointToken, s.handleToken))
