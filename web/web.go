@@ -251,7 +251,8 @@ func (w *Site) routes() *http.ServeMux {
 	return mux
 }
 
-// Handler serves every path Site owns: each provider's LoginPath, InitiateLoginPath (GET and POST), callback
+// Handler serves every path Site owns: each provider's LoginPath,
+// InitiateLoginPath (GET and POST), callback
 // (its redirect URL's path), BackchannelLogoutPath (POST) and
 // FrontchannelLogoutPath, LogoutPath (POST), PostLogoutPath and, with
 // several providers and no LoginPage, a provider chooser at "/login".
