@@ -158,3 +158,27 @@ func TestRFC8414OnlyAfter404(t *testing.T) {
 		t.Errorf("MetadataURL: %v, RFC 8414 asked %d times", err, *asked)
 	}
 }
+
+// TestRFC8414CheckIssuerMismatch: Check reports an RFC 8414 document
+// naming another issuer as an issuer failure, having read that document.
+func TestRFC8414CheckIssuerMismatch(t *testing.T) {
+	op := rptest.NewServer(rptest.Config{OAuthMetadataOnly: true})
+	t.Cleanup(op.Close)
+	op.SetFaults(rptest.Faults{DiscoveryIssuer: "https://evil.example"})
+	rep := Check(context.Background(), checkConfigFor(op), CheckOptions{})
+	var discovery, issuer *Finding
+	for i := range rep.Findings {
+		switch rep.Findings[i].Check {
+		case "discovery":
+			discovery = &rep.Findings[i]
+		case "issuer":
+			issuer = &rep.Findings[i]
+		}
+	}
+	if discovery == nil || discovery.Status != CheckOK || !strings.Contains(discovery.Message, rptest.PathOAuthMetadata) {
+		t.Errorf("discovery finding %+v", discovery)
+	}
+	if issuer == nil || issuer.Status != CheckFail {
+		t.Errorf("issuer finding %+v", issuer)
+	}
+}
