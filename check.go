@@ -242,9 +242,9 @@ func (c *checker) discovery(ctx context.Context) *ProviderMetadata {
 	if errors.As(err, &de) && de.Kind == ErrMetadataIssuerMismatch {
 		// The document was read: report the mismatch as the issuer's and
 		// go on with the document as published, so the other checks run.
-		md, err = discover(ctx, c.client, u, "")
+		md, err = discover(ctx, c.client, de.URL, "") // the OpenID or the RFC 8414 document
 		if err == nil {
-			c.add("discovery", CheckOK, "read the discovery document at "+u)
+			c.add("discovery", CheckOK, "read the discovery document at "+de.URL)
 		} else {
 			c.add("discovery", CheckFail, c.discoveryProblem(err))
 		}

@@ -42,8 +42,10 @@ var DefaultScopes = []string{"openid", "profile", "email"}
 // with it. The zero value of every optional field has a documented default.
 //
 // The provider is located by exactly one of: Authority (discovery at
-// Authority + "/.well-known/openid-configuration"), MetadataURL (discovery at
-// that URL), or Endpoints (no discovery).
+// Authority + "/.well-known/openid-configuration", or, when that answers 404,
+// the RFC 8414 metadata at the authority's host +
+// "/.well-known/oauth-authorization-server" + its path), MetadataURL
+// (discovery at that URL), or Endpoints (no discovery).
 type Config struct {
 	// Authority is the provider's issuer URL, for example
 	// "https://login.microsoftonline.com/{tenant}/v2.0" or

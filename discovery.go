@@ -101,7 +101,7 @@ func (c *Config) metadataURL() string {
 }
 
 // loadMetadata returns the provider's metadata from the manual endpoints or
-// from discovery.
+// from discovery (OpenID's, else RFC 8414's; see discoverWithFallback).
 func loadMetadata(ctx context.Context, client *http.Client, c *Config) (*ProviderMetadata, error) {
 	if e := c.Endpoints; e != nil {
 		issuer := e.Issuer
@@ -119,7 +119,7 @@ func loadMetadata(ctx context.Context, client *http.Client, c *Config) (*Provide
 			PushedAuthorizationRequestEndpoint: e.PAR,
 		}, nil
 	}
-	return discover(ctx, client, c.metadataURL(), c.Authority)
+	return discoverWithFallback(ctx, client, c)
 }
 
 // discover fetches and checks the discovery document at u. When authority is

@@ -93,6 +93,10 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
+	if s.oauthOnly && r.URL.Path == PathDiscovery {
+		http.NotFound(w, r)
+		return
+	}
 	f := s.currentFaults()
 	switch {
 	case f.DiscoveryBody != nil:

@@ -131,6 +131,15 @@ type Config struct {
 	// without a request_uri from the pushed authorization request
 	// endpoint (RFC 9126), which is always served at PathPAR.
 	RequirePushedAuthorization bool
+
+	// OAuthMetadataOnly makes the provider publish its metadata only as
+	// OAuth 2.0 Authorization Server Metadata (RFC 8414) at
+	// PathOAuthMetadata, as some OAuth servers that also speak OpenID
+	// Connect do: PathDiscovery answers 404. The document is the one
+	// discovery would serve, and the discovery faults (DiscoveryIssuer,
+	// DiscoveryStatus, DiscoveryBody, HugeResponse of EndpointDiscovery)
+	// apply to it. Off by default: only PathDiscovery is served.
+	OAuthMetadataOnly bool
 }
 
 // User is a test account at the provider.
@@ -179,6 +188,7 @@ type Server struct {
 	clientJWKS   jose.JSONWebKeySet // public keys only
 	entra        bool               // Config.EntraMultiTenant
 	issWithIDTok bool               // false under Config.OmitIssWithIDToken
+	oauthOnly    bool               // Config.OAuthMetadataOnly
 	closing      chan struct{}      // closed by Close; releases Faults.SlowEndpoint requests
 	closeOnce    sync.Once
 
@@ -247,6 +257,7 @@ func NewServer(cfg Config) *Server {
 		entra:        cfg.EntraMultiTenant,
 		issWithIDTok: !cfg.OmitIssWithIDToken,
 		requirePAR:   cfg.RequirePushedAuthorization,
+		oauthOnly:    cfg.OAuthMetadataOnly,
 		users:        make(map[string]User),
 		codes:        make(map[string]*authCode),
 		accessTokens: make(map[string]*grant),
@@ -297,6 +308,7 @@ func NewServer(cfg Config) *Server {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc(PathDiscovery, s.counted(EndpointDiscovery, s.handleDiscovery))
+	mux.HandleFunc(PathOAuthMetadata, s.counted(EndpointOAuthMetadata, s.handleOAuthMetadata))
 	mux.HandleFunc(PathJWKS, s.counted(EndpointJWKS, s.handleJWKS))
 	mux.HandleFunc(PathAuthorize, s.counted(EndpointAuthorize, s.handleAuthorize))
 	mux.HandleFunc(PathToken, s.counted(EndpointToken, s.handleToken))

@@ -39,6 +39,16 @@ type Provider struct {
 	// sid (LoginLink.FrontchannelLogoutURL). Default
 	// "/frontchannel-logout/" + Name.
 	FrontchannelLogoutPath string
+	// InitiateLoginPath is where the provider, or a dashboard of app tiles
+	// such as Okta's or Entra's, starts a sign-in (OpenID Connect Core 1.0
+	// section 4, third-party-initiated login), by GET or POST with iss,
+	// login_hint and target_link_uri: register origin +
+	// InitiateLoginPath at the provider as the client's
+	// initiate_login_uri (LoginLink.InitiateLoginURL). An iss other than
+	// the provider's exact issuer is refused with 400 (ErrInitiateIssuer);
+	// a target_link_uri off this site lands at "/". Default
+	// "/initiate-login/" + Name.
+	InitiateLoginPath string
 
 	redirect  *url.URL // RP.RedirectURL, parsed by New
 	loggedOut string   // where logout lands, when not Config.LoggedOutURL

@@ -398,6 +398,7 @@ func (c *conns) build(ctx context.Context, s *connection.Settings) (*Provider, e
 		LoginPath:              c.prefix + s.Name + "/login",
 		BackchannelLogoutPath:  c.prefix + s.Name + "/backchannel-logout",
 		FrontchannelLogoutPath: c.prefix + s.Name + "/frontchannel-logout",
+		InitiateLoginPath:      c.prefix + s.Name + "/initiate-login",
 		loggedOut:              s.PostLogoutURL,
 	}
 	setDefault(&p.Title, s.Name)

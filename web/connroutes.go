@@ -20,6 +20,8 @@ func (c *conns) routes(mux *http.ServeMux) {
 	mux.HandleFunc(base+"callback", c.callback)
 	mux.HandleFunc(base+"backchannel-logout", c.backchannel)
 	mux.HandleFunc("GET "+base+"frontchannel-logout", c.frontchannel)
+	mux.HandleFunc("GET "+base+"initiate-login", c.initiate)
+	mux.HandleFunc("POST "+base+"initiate-login", c.initiate)
 }
 
 // refuse renders a failed lookup of a connection: 404 for a disabled or
@@ -140,6 +142,15 @@ func (c *conns) backchannel(rw http.ResponseWriter, r *http.Request) {
 	c.site.backchannelLogout(p).ServeHTTP(rw, r)
 }
 
+func (c *conns) initiate(rw http.ResponseWriter, r *http.Request) {
+	p, err := c.latestProvider(r)
+	if err != nil {
+		c.refuse(rw, r, err, evLoginNotStarted)
+		return
+	}
+	c.site.initiateHandler(p).ServeHTTP(rw, r)
+}
+
 func (c *conns) frontchannel(rw http.ResponseWriter, r *http.Request) {
 	p, err := c.latestProvider(r)
 	if err != nil {
@@ -171,7 +182,7 @@ func (c *conns) links(ctx context.Context) []LoginLink {
 		out = append(out, LoginLink{Name: s.Name, Title: title, LoginURL: c.prefix + s.Name + "/login",
 			RedirectURL: c.url(s.Name, "callback"), PostLogoutRedirectURL: c.origin(c.site.cfg.PostLogoutPath),
 			BackchannelLogoutURL: c.url(s.Name, "backchannel-logout"), FrontchannelLogoutURL: c.url(s.Name, "frontchannel-logout"),
-			Unavailable: unavailable})
+			InitiateLoginURL: c.url(s.Name, "initiate-login"), Unavailable: unavailable})
 	}
 	return out
 }

@@ -25,6 +25,8 @@ func ErrorMessage(err error) string {
 		return "This sign-in option is not available. Please choose another way to sign in, or ask your administrator."
 	case errors.Is(err, ErrSettingsChanged):
 		return "The sign-in settings changed while you were signing in. Please sign in again."
+	case errors.Is(err, ErrInitiateIssuer):
+		return "This sign-in link was made for another identity provider, so it was not followed. Please sign in from this site's sign-in page."
 	case errors.Is(err, ErrConnectionUnavailable):
 		return "This sign-in option is unavailable right now. Please try again in a few minutes, or choose another way to sign in."
 	case errors.Is(err, rp.ErrReplayStore):

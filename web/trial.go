@@ -49,7 +49,8 @@ func (w *Site) ConnectionURLs(name string) (LoginLink, bool) {
 	c := w.conns
 	return LoginLink{Name: name, Title: name, LoginURL: c.prefix + name + "/login",
 		RedirectURL: c.url(name, "callback"), PostLogoutRedirectURL: c.origin(w.cfg.PostLogoutPath),
-		BackchannelLogoutURL: c.url(name, "backchannel-logout"), FrontchannelLogoutURL: c.url(name, "frontchannel-logout")}, true
+		BackchannelLogoutURL: c.url(name, "backchannel-logout"), FrontchannelLogoutURL: c.url(name, "frontchannel-logout"),
+		InitiateLoginURL: c.url(name, "initiate-login")}, true
 }
 
 // ConnectionConfig returns the rp.Config the Site would build the RP of s

@@ -105,8 +105,10 @@ func New(cfg Config) (w *Site, err error) {
 		setDefault(&p.LoginPath, "/login/"+p.Name)
 		setDefault(&p.BackchannelLogoutPath, "/backchannel-logout/"+p.Name)
 		setDefault(&p.FrontchannelLogoutPath, "/frontchannel-logout/"+p.Name)
+		setDefault(&p.InitiateLoginPath, "/initiate-login/"+p.Name)
 		for _, f := range []struct{ name, path string }{{"LoginPath", p.LoginPath},
-			{"BackchannelLogoutPath", p.BackchannelLogoutPath}, {"FrontchannelLogoutPath", p.FrontchannelLogoutPath}} {
+			{"BackchannelLogoutPath", p.BackchannelLogoutPath}, {"FrontchannelLogoutPath", p.FrontchannelLogoutPath},
+			{"InitiateLoginPath", p.InitiateLoginPath}} {
 			if !routePath(f.path) {
 				v.add(field+"."+f.name, fmt.Sprintf("%q must be a path starting with '/', without spaces or '{'", f.path))
 				ok = false
@@ -116,7 +118,7 @@ func New(cfg Config) (w *Site, err error) {
 			continue
 		}
 		p.redirect, _ = url.Parse(p.RP.RedirectURL()) // rp.New checked it
-		for _, path := range []string{p.LoginPath, p.redirect.Path, p.BackchannelLogoutPath, p.FrontchannelLogoutPath} {
+		for _, path := range []string{p.LoginPath, p.redirect.Path, p.BackchannelLogoutPath, p.FrontchannelLogoutPath, p.InitiateLoginPath} {
 			if other, taken := paths[path]; taken {
 				v.add(field, fmt.Sprintf("path %q is already used by %s; give each provider its own login path and redirect URL", path, other))
 			}
@@ -235,6 +237,8 @@ func (w *Site) routes() *http.ServeMux {
 		mux.Handle(p.redirect.Path, w.callbackHandler(p))
 		mux.Handle(p.BackchannelLogoutPath, w.backchannelLogout(p))
 		mux.Handle("GET "+p.FrontchannelLogoutPath, w.frontchannelLogout(p))
+		mux.Handle("GET "+p.InitiateLoginPath, w.initiateHandler(p))
+		mux.Handle("POST "+p.InitiateLoginPath, w.initiateHandler(p))
 	}
 	if w.conns != nil {
 		w.conns.routes(mux)
@@ -247,7 +251,8 @@ func (w *Site) routes() *http.ServeMux {
 	return mux
 }
 
-// Handler serves every path Site owns: each provider's LoginPath, callback
+// Handler serves every path Site owns: each provider's LoginPath,
+// InitiateLoginPath (GET and POST), callback
 // (its redirect URL's path), BackchannelLogoutPath (POST) and
 // FrontchannelLogoutPath, LogoutPath (POST), PostLogoutPath and, with
 // several providers and no LoginPage, a provider chooser at "/login".
@@ -277,6 +282,10 @@ type LoginLink struct {
 	// FrontchannelLogoutURL is the page the provider frames at logout:
 	// register it at the provider as the frontchannel_logout_uri.
 	FrontchannelLogoutURL string
+	// InitiateLoginURL is where the provider or its dashboard starts a
+	// sign-in (third-party-initiated login): register it at the provider
+	// as the initiate_login_uri.
+	InitiateLoginURL string
 	// Unavailable reports a connection whose provider could not be
 	// discovered at its last attempt: show its button disabled.
 	Unavailable bool
@@ -292,7 +301,8 @@ func (w *Site) Providers() []LoginLink {
 	for _, p := range w.order {
 		out = append(out, LoginLink{Name: p.Name, Title: p.Title, LoginURL: p.LoginPath,
 			RedirectURL: p.RP.RedirectURL(), PostLogoutRedirectURL: w.postLogoutURI(p),
-			BackchannelLogoutURL: w.originURL(p, p.BackchannelLogoutPath), FrontchannelLogoutURL: w.originURL(p, p.FrontchannelLogoutPath)})
+			BackchannelLogoutURL: w.originURL(p, p.BackchannelLogoutPath), FrontchannelLogoutURL: w.originURL(p, p.FrontchannelLogoutPath),
+			InitiateLoginURL: w.originURL(p, p.InitiateLoginPath)})
 	}
 	if w.conns != nil {
 		out = append(out, w.conns.links(context.Background())...)

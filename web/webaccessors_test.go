@@ -106,7 +106,8 @@ func TestRedirectURLs(t *testing.T) {
 	links := a.web.Providers()
 	want := LoginLink{Name: "mock", Title: "mock", LoginURL: "/login/mock",
 		RedirectURL: a.srv.URL + "/callback/mock", PostLogoutRedirectURL: a.srv.URL + "/bye-oidc",
-		BackchannelLogoutURL: a.srv.URL + "/backchannel-logout/mock", FrontchannelLogoutURL: a.srv.URL + "/frontchannel-logout/mock"}
+		BackchannelLogoutURL: a.srv.URL + "/backchannel-logout/mock", FrontchannelLogoutURL: a.srv.URL + "/frontchannel-logout/mock",
+		InitiateLoginURL: a.srv.URL + "/initiate-login/mock"}
 	if len(links) != 1 || links[0] != want {
 		t.Errorf("Providers() = %+v; want %+v", links, want)
 	}
