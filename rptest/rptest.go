@@ -176,6 +176,7 @@ type Server struct {
 	closeOnce    sync.Once
 
 	mu           sync.Mutex
+	claimSrc     claimState // claim-source imitations (claimsources.go), guarded by mu
 	users        map[string]User
 	defaultSub   string
 	faults       Faults
@@ -290,6 +291,7 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(PathToken, s.counted(EndpointToken, s.handleToken))
 	mux.HandleFunc(PathUserInfo, s.counted(EndpointUserInfo, s.handleUserInfo))
 	mux.HandleFunc(PathEndSession, s.counted(EndpointEndSession, s.handleEndSession))
+	s.claimRoutes(mux)
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	return s
