@@ -31,7 +31,8 @@ type ClaimSourceFaults struct {
 	// Issuer, when set, is the iss of aggregated and distributed claims
 	// instead of the provider's issuer.
 	Issuer string
-	// Subject, when set, is their sub instead of the user's.
+	// Subject, when set, is their sub instead of the user's (in plain
+	// JSON answers too).
 	Subject string
 	// PlainJSON serves distributed claims as application/json rather
 	// than a signed application/jwt.
@@ -168,6 +169,9 @@ func (s *Server) handleDistributed(w http.ResponseWriter, r *http.Request) {
 	if f.PlainJSON {
 		body := maps.Clone(g.claims)
 		body["sub"] = g.sub
+		if f.Subject != "" {
+			body["sub"] = f.Subject
+		}
 		writeJSON(w, http.StatusOK, body)
 		return
 	}
