@@ -143,7 +143,11 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 			return nil, err
 		}
 	}
-	claims := newClaims(id.claims, withAdded(userinfo, added))
+	idClaims, userinfo, err := r.resolveClaims(req.Context(), id, userinfo, string(tokens.AccessToken))
+	if err != nil {
+		return nil, err
+	}
+	claims := newClaims(idClaims, withAdded(userinfo, added))
 	var user *User
 	if r.cfg.Matcher != nil {
 		id := r.identityMapping()

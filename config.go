@@ -287,6 +287,38 @@ type Config struct {
 	// Default DefaultMaxLoginsInProgress; between 1 and 20.
 	MaxLoginsInProgress int
 
+	// ResolveClaimSources resolves aggregated and distributed claims
+	// (OpenID Connect Core 5.6.2) of the ID token and userinfo before the
+	// claims are mapped: an aggregated source's JWT is accepted when its
+	// iss is the provider's (verified with the provider's keys) or a
+	// ClaimSources issuer (with that issuer's keys), and ignored with a
+	// warning otherwise; a distributed endpoint (https, or http on
+	// loopback) is fetched with the source's access token through
+	// HTTPClient, within HTTPTimeout and 256 KiB, and may answer a JWT
+	// (verified likewise) or JSON. Resolved claims never replace one the
+	// token has, nor iss, sub, aud and the other protocol claims. A
+	// failure fails the login with an ErrClaimSource error. Default off.
+	ResolveClaimSources bool
+
+	// ClaimSources maps the issuers, other than the provider, whose
+	// aggregated or distributed claims JWTs ResolveClaimSources accepts to
+	// the URLs of their JWKS. Default none: only the provider's.
+	ClaimSources map[string]string `json:"-"`
+
+	// EntraGroupOverage resolves Microsoft Entra's group overage: when a
+	// login has no groups claim and Entra signals overage (hasgroups true,
+	// or _claim_names.groups naming a Microsoft Graph source), the user's
+	// groups are read with POST {GraphBaseURL}/v1.0/me/getMemberGroups and
+	// the login's access token (which must be for Graph, with the
+	// GroupMember.Read.All or Directory.Read.All permission), bounded by
+	// HTTPTimeout and 1 MiB, and put in the groups claim. A failure fails
+	// the login with an ErrClaimSource error. Default off.
+	EntraGroupOverage bool
+
+	// GraphBaseURL is Microsoft Graph's base URL for EntraGroupOverage.
+	// Default DefaultGraphBaseURL; tests point it at rptest.
+	GraphBaseURL string
+
 	// Now is the clock; tests replace it. Default time.Now.
 	Now func() time.Time `json:"-"`
 
@@ -489,6 +521,15 @@ func (c *Config) Validate() error {
 	}
 	if c.TransactionTag != "" && !validTag(c.TransactionTag) {
 		v.add("TransactionTag", fmt.Sprintf("%q is not a valid tag; use 1 to 80 letters, digits, '-', '_' and '.'", c.TransactionTag))
+	}
+	if c.GraphBaseURL != "" {
+		v.url("GraphBaseURL", c.GraphBaseURL, "Microsoft Graph's base URL, e.g. https://graph.microsoft.com")
+	}
+	for iss, jwks := range c.ClaimSources {
+		if iss == "" {
+			v.add("ClaimSources", "an issuer is empty")
+		}
+		v.url("ClaimSources", jwks, "the JWKS URL of claim source "+iss)
 	}
 	for i, s := range c.CookieSecrets {
 		if len(s) < 32 {

@@ -47,8 +47,9 @@ type RP struct {
 	log           *slog.Logger
 	obs           Observer // Config.Observer; nil: none
 
-	par *parClient           // pushes authorization requests; nil: off (par.go)
-	jar *requestObjectSigner // signs request objects; nil: off (jar.go)
+	par       *parClient           // pushes authorization requests; nil: off (par.go)
+	jar       *requestObjectSigner // signs request objects; nil: off (jar.go)
+	claimKeys map[string]*keySet   // Config.ClaimSources' keys (claimsources.go)
 }
 
 // New validates cfg, loads the provider's metadata (by discovery unless
@@ -142,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	r.keys = newKeySet(r.client, md.JWKSURI)
 	r.keys.now = cfg.Now
 	r.keys.obs, r.keys.issuer = r.obs, md.Issuer
+	r.claimKeys = r.claimSourceKeys()
 	r.issuers = issuerPolicy{issuer: md.Issuer, allowedTenants: slices.Clone(cfg.AllowedTenants), anyTenant: cfg.AllowAnyTenant}
 	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
 	method := cfg.clientAuth(md)

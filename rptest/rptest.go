@@ -193,6 +193,7 @@ type Server struct {
 	closeOnce    sync.Once
 
 	mu           sync.Mutex
+	claimSrc     claimState // claim-source imitations (claimsources.go), guarded by mu
 	users        map[string]User
 	defaultSub   string
 	faults       Faults
@@ -315,6 +316,7 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(PathUserInfo, s.counted(EndpointUserInfo, s.handleUserInfo))
 	mux.HandleFunc(PathEndSession, s.counted(EndpointEndSession, s.handleEndSession))
 	mux.HandleFunc(PathPAR, s.counted(EndpointPAR, s.handlePAR))
+	s.claimRoutes(mux)
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	return s

@@ -1,0 +1,371 @@
+package rp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/oidcrp/rp/internal/netlimit"
+)
+
+// Failures of aggregated and distributed claims (OpenID Connect Core
+// 5.6.2, Config.ResolveClaimSources) and of Entra's group overage
+// (Config.EntraGroupOverage). Each matches ErrClaimSource and exactly one
+// of the others; the login fails with it.
+var (
+	ErrClaimSource = errors.New("rp: claims of a claim source could not be resolved")
+	// ErrClaimSourceMalformed: _claim_names or _claim_sources is not well
+	// formed, or a source's answer is neither a signed JWT nor a JSON
+	// object of claims.
+	ErrClaimSourceMalformed = errors.New("rp: claim source is malformed")
+	// ErrClaimSourceSignature: a claims JWT of a trusted issuer does not
+	// verify with that issuer's keys.
+	ErrClaimSourceSignature = errors.New("rp: claim source JWT signature does not verify")
+	// ErrClaimSourceSubject: a source's claims are about another sub.
+	ErrClaimSourceSubject = errors.New("rp: claim source describes another user")
+	// ErrClaimSourceExpired: a claims JWT's exp has passed.
+	ErrClaimSourceExpired = errors.New("rp: claim source JWT expired")
+	// ErrClaimSourceInsecure: a distributed endpoint is not https (plain
+	// http is allowed on loopback hosts only) or carries credentials.
+	ErrClaimSourceInsecure = errors.New("rp: claim source endpoint is not https")
+	// ErrClaimSourceFetch: a distributed endpoint or Graph failed,
+	// answered another status than 200, or timed out.
+	ErrClaimSourceFetch = errors.New("rp: claim source request failed")
+	// ErrClaimSourceTooLarge: a source's answer exceeds its size bound.
+	ErrClaimSourceTooLarge = errors.New("rp: claim source answer too large")
+	// ErrGroupOverage: Entra signalled group overage but the groups could
+	// not be read from Graph (no access token, or a malformed answer).
+	ErrGroupOverage = errors.New("rp: Entra group overage could not be resolved")
+)
+
+// DefaultGraphBaseURL is Microsoft Graph's, the default of
+// Config.GraphBaseURL.
+const DefaultGraphBaseURL = "https://graph.microsoft.com"
+
+const (
+	maxClaimSourceSize = 256 << 10 // a distributed endpoint's answer
+	maxGraphSize       = 1 << 20   // Graph's getMemberGroups answer
+	maxGraphGroups     = 20_000
+)
+
+// graphHosts are the hosts of Microsoft's Graph APIs that Entra names in
+// its overage claim sources.
+var graphHosts = []string{"graph.microsoft.com", "graph.windows.net"}
+
+// protectedClaims are never set from a claim source.
+var protectedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash",
+	"auth_time", "acr", "amr", "sid", "jti", "tid", "_claim_names", "_claim_sources"}
+
+func claimSourceError(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrClaimSource, kind, sanitize(fmt.Sprintf(format, args...)))
+}
+
+// claimSourceKeys builds a key set per Config.ClaimSources issuer.
+func (r *RP) claimSourceKeys() map[string]*keySet {
+	m := make(map[string]*keySet, len(r.cfg.ClaimSources))
+	for iss, jwks := range r.cfg.ClaimSources {
+		k := newKeySet(r.client, jwks)
+		k.now = r.now
+		m[iss] = k
+	}
+	return m
+}
+
+// resolveClaims resolves the claim sources of a verified ID token's claims
+// and of userinfo, as Config.ResolveClaimSources and
+// Config.EntraGroupOverage say, and returns both with the resolved claims
+// added; with both settings off it returns them unchanged.
+func (r *RP) resolveClaims(ctx context.Context, id *verifiedIDToken, userinfo map[string]any, accessToken string) (map[string]any, map[string]any, error) {
+	if !r.cfg.ResolveClaimSources && !r.cfg.EntraGroupOverage {
+		return id.claims, userinfo, nil
+	}
+	iss, sub := id.token.Issuer, id.token.Subject
+	overage := r.groupOverage(id.claims) || r.groupOverage(userinfo)
+	idClaims, err := r.resolveSources(ctx, id.claims, iss, sub)
+	if err != nil {
+		return nil, nil, err
+	}
+	if userinfo != nil {
+		if userinfo, err = r.resolveSources(ctx, userinfo, iss, sub); err != nil {
+			return nil, nil, err
+		}
+	}
+	_, inID := idClaims["groups"]
+	_, inUI := userinfo["groups"]
+	if overage && !inID && !inUI {
+		groups, err := r.graphGroups(ctx, accessToken)
+		if err != nil {
+			return nil, nil, err
+		}
+		idClaims = maps.Clone(idClaims)
+		idClaims["groups"] = groups
+	}
+	return idClaims, userinfo, nil
+}
+
+// groupOverage reports whether claims signal Entra's group overage to
+// resolve: EntraGroupOverage is on and hasgroups is true or groups is
+// named in _claim_names by a source whose endpoint is on a Graph host or
+// on Config.GraphBaseURL's host.
+func (r *RP) groupOverage(claims map[string]any) bool {
+	if !r.cfg.EntraGroupOverage || claims == nil {
+		return false
+	}
+	if b, _ := claims["hasgroups"].(bool); b {
+		return true
+	}
+	names, _ := claims["_claim_names"].(map[string]any)
+	sources, _ := claims["_claim_sources"].(map[string]any)
+	srcName, _ := names["groups"].(string)
+	src, _ := sources[srcName].(map[string]any)
+	endpoint, _ := src["endpoint"].(string)
+	return endpoint != "" && r.isGraph(endpoint)
+}
+
+func (r *RP) isGraph(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if slices.Contains(graphHosts, host) {
+		return true
+	}
+	g, err := url.Parse(r.graphBase())
+	return err == nil && strings.EqualFold(g.Host, u.Host)
+}
+
+func (r *RP) graphBase() string {
+	if r.cfg.GraphBaseURL != "" {
+		return strings.TrimSuffix(r.cfg.GraphBaseURL, "/")
+	}
+	return DefaultGraphBaseURL
+}
+
+// resolveSources returns claims with the claims its sources give added
+// under the names _claim_names maps to them (never a protected claim or
+// one claims already has), without _claim_names and _claim_sources. With
+// ResolveClaimSources off it returns claims unchanged. A source whose JWT
+// is issued by neither the provider nor a Config.ClaimSources issuer, or
+// a distributed source without an access token, is ignored and logged;
+// Graph sources are left to the group overage.
+func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub string) (map[string]any, error) {
+	if !r.cfg.ResolveClaimSources {
+		return claims, nil
+	}
+	rawNames, hasNames := claims["_claim_names"]
+	if !hasNames {
+		return claims, nil
+	}
+	names, ok := rawNames.(map[string]any)
+	sources, ok2 := claims["_claim_sources"].(map[string]any)
+	if !ok || !ok2 {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "_claim_names or _claim_sources is not an object")
+	}
+	bySource := map[string][]string{}
+	for name, v := range names {
+		s, ok := v.(string)
+		if !ok {
+			return nil, claimSourceError(ErrClaimSourceMalformed, "a _claim_names member is not a string")
+		}
+		bySource[s] = append(bySource[s], name)
+	}
+	out := maps.Clone(claims)
+	delete(out, "_claim_names")
+	delete(out, "_claim_sources")
+	for _, srcName := range slices.Sorted(maps.Keys(bySource)) {
+		src, ok := sources[srcName].(map[string]any)
+		if !ok {
+			return nil, claimSourceError(ErrClaimSourceMalformed, "_claim_names names a missing source %q", srcName)
+		}
+		got, err := r.sourceClaims(ctx, src, iss, sub)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range bySource[srcName] {
+			if _, exists := out[name]; exists || slices.Contains(protectedClaims, name) {
+				continue
+			}
+			if v, ok := got[name]; ok {
+				out[name] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// sourceClaims reads one _claim_sources member: an aggregated JWT, or a
+// distributed endpoint fetched with its access token. nil claims and no
+// error mean the source is ignored.
+func (r *RP) sourceClaims(ctx context.Context, src map[string]any, iss, sub string) (map[string]any, error) {
+	if v, ok := src["JWT"]; ok {
+		jwt, ok := v.(string)
+		if !ok {
+			return nil, claimSourceError(ErrClaimSourceMalformed, "an aggregated source's JWT is not a string")
+		}
+		return r.verifyClaimsJWT(ctx, jwt, iss, sub)
+	}
+	endpoint, ok := src["endpoint"].(string)
+	if !ok || endpoint == "" {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "a source has neither JWT nor endpoint")
+	}
+	if r.isGraph(endpoint) {
+		return nil, nil // Entra's overage: see groupOverage
+	}
+	token, _ := src["access_token"].(string)
+	if token == "" {
+		r.log.WarnContext(ctx, "rp: distributed claims without an access token ignored", "endpoint", sanitize(endpoint))
+		return nil, nil
+	}
+	return r.fetchDistributed(ctx, endpoint, token, iss, sub)
+}
+
+// verifyClaimsJWT verifies a claims JWT of the provider (iss the ID
+// token's, verified with the provider's keys) or of a Config.ClaimSources
+// issuer (with its keys) and returns its claims; a JWT of another issuer
+// is ignored (nil, nil) and logged. Its sub, when present, must be sub and
+// its exp, when present, not passed.
+func (r *RP) verifyClaimsJWT(ctx context.Context, raw, iss, sub string) (map[string]any, error) {
+	jws, err := jose.ParseSignedCompact(strings.TrimSpace(raw), joseAlgs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "not a compact JWS signed with an allowed algorithm")
+	}
+	var head struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &head) != nil {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "the JWT's claims are not a JSON object")
+	}
+	keys := r.claimKeys[head.Iss]
+	if head.Iss == iss {
+		keys = r.keys
+	}
+	if keys == nil {
+		r.log.WarnContext(ctx, "rp: claims of an untrusted issuer ignored", "source_iss", sanitize(head.Iss))
+		return nil, nil
+	}
+	payload, err := keys.verifyJWS(ctx, jws)
+	if errors.Is(err, errMalformedJWS) {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "%v", err)
+	}
+	if err != nil {
+		return nil, claimSourceError(ErrClaimSourceSignature, "issuer %s: %v", head.Iss, err)
+	}
+	claims, err := decodeClaims(payload)
+	if err != nil {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "%v", err)
+	}
+	if v, ok := claims["exp"]; ok {
+		exp, ok := numericDate(v)
+		if !ok {
+			return nil, claimSourceError(ErrClaimSourceMalformed, "exp is not a number")
+		}
+		if r.now().After(exp.Add(r.cfg.ClockSkew)) {
+			return nil, claimSourceError(ErrClaimSourceExpired, "issuer %s", head.Iss)
+		}
+	}
+	return claims, checkSourceSubject(claims, sub)
+}
+
+func checkSourceSubject(claims map[string]any, sub string) error {
+	if v, ok := claims["sub"]; ok && v != sub {
+		return claimSourceError(ErrClaimSourceSubject, "")
+	}
+	return nil
+}
+
+// fetchDistributed GETs a distributed endpoint with its access token and
+// returns the claims of its answer: a signed JWT (application/jwt,
+// verified as verifyClaimsJWT does) or a JSON object.
+func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub string) (map[string]any, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return nil, claimSourceError(ErrClaimSourceInsecure, "%s", endpoint)
+	}
+	body, ctype, err := r.claimRequest(ctx, http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
+	if err != nil {
+		return nil, err
+	}
+	if ctype == "application/jwt" {
+		return r.verifyClaimsJWT(ctx, string(body), iss, sub)
+	}
+	claims, err := decodeClaims(body)
+	if err != nil {
+		return nil, claimSourceError(ErrClaimSourceMalformed, "the answer of %s is neither a JWT nor a JSON object", endpoint)
+	}
+	return claims, checkSourceSubject(claims, sub)
+}
+
+// claimRequest sends a request with a Bearer token, bounded by
+// HTTPTimeout and limit bytes, and returns the body of a 200 answer and
+// its media type.
+func (r *RP) claimRequest(ctx context.Context, method, endpoint, token string, body []byte, limit int64) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, "", claimSourceError(ErrClaimSourceFetch, "%s: %v", endpoint, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/jwt, application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, "", claimSourceError(ErrClaimSourceFetch, "%v", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if errors.Is(err, netlimit.ErrTooLarge) || int64(len(data)) > limit {
+		return nil, "", claimSourceError(ErrClaimSourceTooLarge, "%s: more than %d bytes", endpoint, limit)
+	}
+	if err != nil {
+		return nil, "", claimSourceError(ErrClaimSourceFetch, "%s: reading the answer: %v", endpoint, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", claimSourceError(ErrClaimSourceFetch, "%s answered %s", endpoint, resp.Status)
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return data, mt, nil
+}
+
+// graphGroups reads the IDs of every group the signed-in user belongs to
+// (transitively) with one POST {GraphBaseURL}/v1.0/me/getMemberGroups
+// (securityEnabledOnly false) and the login's access token. Graph answers
+// this call in one response, without paging.
+func (r *RP) graphGroups(ctx context.Context, accessToken string) ([]any, error) {
+	if accessToken == "" {
+		return nil, claimSourceError(ErrGroupOverage, "the login has no access token for Graph")
+	}
+	body, _, err := r.claimRequest(ctx, http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
+		[]byte(`{"securityEnabledOnly":false}`), maxGraphSize)
+	if err != nil {
+		return nil, err
+	}
+	var answer struct {
+		Value []string `json:"value"`
+	}
+	if json.Unmarshal(body, &answer) != nil || answer.Value == nil || len(answer.Value) > maxGraphGroups {
+		return nil, claimSourceError(ErrGroupOverage, "Graph's answer is not a list of at most %d group IDs", maxGraphGroups)
+	}
+	groups := make([]any, 0, len(answer.Value))
+	for _, g := range answer.Value {
+		if g == "" || len(g) > 256 {
+			return nil, claimSourceError(ErrGroupOverage, "Graph's answer holds an invalid group ID")
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
