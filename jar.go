@@ -83,7 +83,8 @@ func (s *requestObjectSigner) sign(params url.Values) (string, error) {
 
 // authRequestURL turns the authorization URL x/oauth2 built into the one
 // the browser is sent to: unchanged without PAR and JAR; with JAR the
-// parameters travel in a signed request object; with PAR they (or the
+// parameters travel in a signed request object, with client_id,
+// response_type and scope repeated beside it; with PAR they (or the
 // request object) are pushed and the browser carries only client_id and
 // request_uri. The authorization endpoint's own query parameters stay in
 // the browser's URL.
@@ -108,7 +109,10 @@ func (r *RP) authRequestURL(ctx context.Context, full string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("rp: cannot sign the request object: %w", err)
 		}
-		params = url.Values{"client_id": {r.cfg.ClientID}, "request": {obj}}
+		// OpenID Connect Core 6.1 also wants response_type and scope (with
+		// openid) as plain parameters; the provider uses the object's.
+		params = url.Values{"client_id": {r.cfg.ClientID}, "request": {obj},
+			"response_type": {params.Get("response_type")}, "scope": {params.Get("scope")}}
 	}
 	if r.par != nil {
 		uri, err := r.par.push(ctx, params)

@@ -30,11 +30,11 @@ func TestRequestObjectLogin(t *testing.T) {
 		mod  func(*Config)
 		keys []string // the browser URL's parameters
 	}{
-		{"JAR alone, EC key", false, func(c *Config) { c.ClientKey, c.ClientKeyID = ec, "ec-1" }, []string{"client_id", "request"}},
+		{"JAR alone, EC key", false, func(c *Config) { c.ClientKey, c.ClientKeyID = ec, "ec-1" }, []string{"client_id", "request", "response_type", "scope"}},
 		{"JAR alone, RSA key, max_age and claims", false, func(c *Config) {
 			c.ClientKey, c.ClientKeyID, c.MaxAge = rsaK, "rsa-1", time.Hour
 			c.ClaimsParameter = json.RawMessage(`{"id_token":{"email":null}}`)
-		}, []string{"client_id", "request"}},
+		}, []string{"client_id", "request", "response_type", "scope"}},
 		{"PAR and JAR", true, func(c *Config) { c.ClientKey, c.ClientKeyID = ec, "ec-1" }, []string{"client_id", "request_uri"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
