@@ -16,6 +16,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/oidcrp/rp/internal/loopback"
 	"github.com/oidcrp/rp/internal/netlimit"
 )
 
@@ -290,7 +291,7 @@ func checkSourceSubject(claims map[string]any, sub string) error {
 // verified as verifyClaimsJWT does) or a JSON object.
 func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub string) (map[string]any, error) {
 	u, err := url.Parse(endpoint)
-	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return nil, claimSourceError(ErrClaimSourceInsecure, "%s", endpoint)
 	}
 	body, ctype, err := r.claimRequest(ctx, http.MethodGet, endpoint, token, nil, maxClaimSourceSize)

@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oidcrp/rp/internal/loopback"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -579,20 +580,11 @@ func urlProblem(raw, what string) string {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return fmt.Sprintf("%q uses plain http; use https (http is only allowed for localhost and loopback addresses)", raw)
 		}
 	default:
 		return fmt.Sprintf("%q has scheme %q; use https", raw, u.Scheme)
 	}
 	return ""
-}
-
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+
+	"github.com/oidcrp/rp/internal/loopback"
 )
 
 // IssuerRel is the WebFinger link relation of an OpenID Connect issuer
@@ -186,7 +188,7 @@ func issuerProblem(issuer, domain string) string {
 		return "the issuer URL has a user, query or fragment"
 	case u.Scheme == "https":
 		return ""
-	case u.Scheme == "http" && isLoopback(u.Hostname()) && isLoopback(hostOnly(domain)):
+	case u.Scheme == "http" && loopback.Host(u.Hostname()) && loopback.Host(hostOnly(domain)):
 		return ""
 	}
 	return fmt.Sprintf("the issuer has scheme %q, not https", u.Scheme)

@@ -3,7 +3,6 @@ package connection
 import (
 	"fmt"
 	"maps"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/loopback"
 )
 
 // placeholderRedirectURL stands in for the application's redirect URL
@@ -216,20 +216,11 @@ func postLogoutProblem(raw string) string {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !loopbackHost(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return fmt.Sprintf("%q uses plain http; use https (http is only allowed for localhost and loopback addresses)", truncate(raw, 100))
 		}
 	default:
 		return fmt.Sprintf("%q has scheme %q; %s", truncate(raw, 100), u.Scheme, what)
 	}
 	return ""
-}
-
-// loopbackHost reports whether host is localhost or a loopback address.
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

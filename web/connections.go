@@ -13,6 +13,7 @@ import (
 
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/connection"
+	"github.com/oidcrp/rp/internal/loopback"
 	"github.com/oidcrp/rp/outbound"
 )
 
@@ -172,7 +173,7 @@ func newConns(site *Site, cfg Connections, v *validator) *conns {
 		v.add("Connections.ExternalURL", "set the application's external origin, e.g. https://app.example.com")
 	case err != nil || ext.Host == "" || (ext.Scheme != "https" && ext.Scheme != "http") || ext.RawQuery != "" || ext.Fragment != "" || ext.User != nil:
 		v.add("Connections.ExternalURL", fmt.Sprintf("%q is not an origin such as https://app.example.com", cfg.ExternalURL))
-	case ext.Scheme == "http" && !loopbackHost(ext.Hostname()):
+	case ext.Scheme == "http" && !loopback.Host(ext.Hostname()):
 		v.add("Connections.ExternalURL", "use https: plain http is allowed only on a loopback host")
 	}
 	if cfg.PollInterval <= 0 {
@@ -197,11 +198,6 @@ func newConns(site *Site, cfg Connections, v *validator) *conns {
 	}
 	c.set.Store(&connSet{byName: map[string]*connEntry{}})
 	return c
-}
-
-// loopbackHost reports whether host is localhost or a loopback IP.
-func loopbackHost(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
 // current returns the connections as of at most PollInterval ago,
@@ -394,16 +390,23 @@ func (c *conns) build(ctx context.Context, s *connection.Settings) (*Provider, e
 		return nil, err
 	}
 	c.site.adopt(r)
-	p := &Provider{Name: s.Name, Title: s.Title, RP: r,
+	p := &Provider{Name: s.Name, Title: titleOf(s), RP: r,
 		LoginPath:              c.prefix + s.Name + "/login",
 		BackchannelLogoutPath:  c.prefix + s.Name + "/backchannel-logout",
 		FrontchannelLogoutPath: c.prefix + s.Name + "/frontchannel-logout",
 		InitiateLoginPath:      c.prefix + s.Name + "/initiate-login",
 		loggedOut:              s.PostLogoutURL,
 	}
-	setDefault(&p.Title, s.Name)
 	p.redirect, _ = url.Parse(cfg.RedirectURL)
 	return p, nil
+}
+
+// titleOf is the button label of a connection: its Title, or its Name.
+func titleOf(s *connection.Settings) string {
+	if s.Title != "" {
+		return s.Title
+	}
+	return s.Name
 }
 
 // origin is the absolute URL of path at ExternalURL's origin.

@@ -175,11 +175,7 @@ func (c *conns) links(ctx context.Context) []LoginLink {
 		e.mu.Lock()
 		unavailable := e.p == nil && e.err != nil
 		e.mu.Unlock()
-		title := s.Title
-		if title == "" {
-			title = s.Name
-		}
-		out = append(out, LoginLink{Name: s.Name, Title: title, LoginURL: c.prefix + s.Name + "/login",
+		out = append(out, LoginLink{Name: s.Name, Title: titleOf(s), LoginURL: c.prefix + s.Name + "/login",
 			RedirectURL: c.url(s.Name, "callback"), PostLogoutRedirectURL: c.origin(c.site.cfg.PostLogoutPath),
 			BackchannelLogoutURL: c.url(s.Name, "backchannel-logout"), FrontchannelLogoutURL: c.url(s.Name, "frontchannel-logout"),
 			InitiateLoginURL: c.url(s.Name, "initiate-login"), Unavailable: unavailable})

@@ -357,6 +357,19 @@ func TestWatchConnectionsPushes(t *testing.T) {
 	}
 }
 
+// TestConnectionsExternalURLLoopbackOnly: plain http is allowed for a
+// loopback ExternalURL only, never for a name that merely starts with
+// "127.".
+func TestConnectionsExternalURLLoopbackOnly(t *testing.T) {
+	store := connection.NewMemoryStore(connection.MemoryConfig{})
+	for ext, ok := range map[string]bool{"http://127.0.0.1:8080": true, "http://localhost": true, "http://127.evil.example": false} {
+		_, err := New(Config{SessionSecrets: []rp.Secret{testSessionSecret}, Connections: &Connections{Store: store, ExternalURL: ext}})
+		if (err == nil) != ok {
+			t.Errorf("ExternalURL %s: %v; want accepted %v", ext, err, ok)
+		}
+	}
+}
+
 func TestConnectionsConfigProblems(t *testing.T) {
 	_, err := New(Config{SessionSecrets: []rp.Secret{testSessionSecret},
 		Connections: &Connections{ExternalURL: "http://app.example.com", PathPrefix: "sso"}})

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,5 +73,4 @@ func TestHomeRealmNoMatchURL(t *testing.T) {
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/password-login?email=x%40nowhere.example&return_to=%2Fme" {
 		t.Fatalf("no match: %d to %q; want the password sign-in", resp.StatusCode, loc)
 	}
-	_ = io.Discard
 }
