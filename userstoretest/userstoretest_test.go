@@ -2,9 +2,6 @@ package userstoretest_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/oidcrp/rp"
+	"github.com/oidcrp/rp/internal/suitecheck"
 	"github.com/oidcrp/rp/userstoretest"
 )
 
@@ -36,10 +34,6 @@ func TestMemoryUserStore(t *testing.T) {
 func TestMemoryUserStoreDefaultSeed(t *testing.T) {
 	userstoretest.Run(t, func(t *testing.T) rp.UserStore { return rp.NewMemoryUserStore() })
 }
-
-// brokenEnv makes the test binary run the suite on the broken stores
-// instead of checking their results.
-const brokenEnv = "RP_USERSTORETEST_RUN_BROKEN"
 
 // broken are stores that each break one rule of rp.UserStore, and
 // subtests of the suite that must catch them (others may fail too).
@@ -73,42 +67,15 @@ var broken = []struct {
 // TestSuiteCatchesBrokenStores runs the suite, in a child process, on the
 // stores of broken, and checks that each fails where it should.
 func TestSuiteCatchesBrokenStores(t *testing.T) {
-	if os.Getenv(brokenEnv) == "1" {
-		for _, b := range broken {
-			t.Run(b.name, func(t *testing.T) {
-				userstoretest.RunWith(t, func(t *testing.T) rp.UserStore {
-					return b.store(rp.NewMemoryUserStore())
-				}, userstoretest.Options{Seed: seedMemory})
-			})
-		}
-		return
-	}
-	if testing.Short() {
-		t.Skip("runs the suite in a child process")
-	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSuiteCatchesBrokenStores$", "-test.v", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), brokenEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("the suite passed every broken store:\n%s", out)
-	}
-	failed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`--- FAIL: TestSuiteCatchesBrokenStores/(\w+)/(\w+) `).FindAllStringSubmatch(string(out), -1) {
-		failed[m[1]+"/"+m[2]] = true
-	}
+	var cases []suitecheck.Case
 	for _, b := range broken {
-		for _, sub := range b.fails {
-			if !failed[b.name+"/"+sub] {
-				t.Errorf("the suite did not catch %s in %s", b.name, sub)
-			}
-		}
+		cases = append(cases, suitecheck.Case{Name: b.name, Fails: b.fails, Run: func(t *testing.T) {
+			userstoretest.RunWith(t, func(t *testing.T) rp.UserStore {
+				return b.store(rp.NewMemoryUserStore())
+			}, userstoretest.Options{Seed: seedMemory})
+		}})
 	}
-	if strings.Contains(string(out), "panic:") {
-		t.Errorf("the suite panicked")
-	}
-	if t.Failed() {
-		t.Logf("output of the suite:\n%s", out)
-	}
+	suitecheck.Run(t, cases)
 }
 
 // foldsUnicode looks identifiers up after full Unicode case folding, as

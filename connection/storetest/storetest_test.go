@@ -2,16 +2,13 @@ package storetest_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/oidcrp/rp/connection"
 	"github.com/oidcrp/rp/connection/storetest"
+	"github.com/oidcrp/rp/internal/suitecheck"
 )
 
 func TestMemoryStore(t *testing.T) {
@@ -19,10 +16,6 @@ func TestMemoryStore(t *testing.T) {
 		return connection.NewMemoryStore(connection.MemoryConfig{Now: now})
 	})
 }
-
-// brokenEnv makes the test binary run the suite on the broken stores
-// instead of checking their results.
-const brokenEnv = "CONNECTION_STORETEST_RUN_BROKEN"
 
 // broken are stores that each break one rule of connection.Store, and
 // subtests of the suite that must catch them (others may fail too).
@@ -53,42 +46,15 @@ var broken = []struct {
 // stores of broken, and checks that each fails where it should, and that
 // MemoryStore passes.
 func TestSuiteCatchesBrokenStores(t *testing.T) {
-	if os.Getenv(brokenEnv) == "1" {
-		for _, b := range broken {
-			t.Run(b.name, func(t *testing.T) {
-				storetest.RunWith(t, func(t *testing.T, now func() time.Time) connection.Store {
-					return b.store(connection.NewMemoryStore(connection.MemoryConfig{Now: now}))
-				}, storetest.Options{WatchTimeout: 500 * time.Millisecond}) // the silent watcher fails sooner
-			})
-		}
-		return
-	}
-	if testing.Short() {
-		t.Skip("runs the suite in a child process")
-	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSuiteCatchesBrokenStores$", "-test.v", "-test.count=1", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), brokenEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("the suite passed every broken store:\n%s", out)
-	}
-	failed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`--- FAIL: TestSuiteCatchesBrokenStores/(\w+)/(\w+) `).FindAllStringSubmatch(string(out), -1) {
-		failed[m[1]+"/"+m[2]] = true
-	}
+	var cases []suitecheck.Case
 	for _, b := range broken {
-		for _, sub := range b.fails {
-			if !failed[b.name+"/"+sub] {
-				t.Errorf("the suite did not catch %s in %s", b.name, sub)
-			}
-		}
+		cases = append(cases, suitecheck.Case{Name: b.name, Fails: b.fails, Run: func(t *testing.T) {
+			storetest.RunWith(t, func(t *testing.T, now func() time.Time) connection.Store {
+				return b.store(connection.NewMemoryStore(connection.MemoryConfig{Now: now}))
+			}, storetest.Options{WatchTimeout: 500 * time.Millisecond}) // the silent watcher fails sooner
+		}})
 	}
-	if strings.Contains(string(out), "panic:") {
-		t.Errorf("the suite panicked")
-	}
-	if t.Failed() {
-		t.Logf("output of the suite:\n%s", out)
-	}
+	suitecheck.Run(t, cases)
 }
 
 // ignoreVersions saves every Put over whatever is stored.

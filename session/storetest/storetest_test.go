@@ -2,21 +2,14 @@ package storetest_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/oidcrp/rp/internal/suitecheck"
 	"github.com/oidcrp/rp/session"
 	"github.com/oidcrp/rp/session/storetest"
 )
-
-// brokenEnv makes the test binary run the suite on the broken stores
-// instead of checking their results.
-const brokenEnv = "STORETEST_RUN_BROKEN"
 
 // broken are stores that each break one rule of session.Store, and the
 // subtests of the suite that must catch them (others may fail too).
@@ -45,42 +38,15 @@ var broken = []struct {
 // stores of broken, and checks that each fails where it should, and that
 // a correct store passes.
 func TestSuiteCatchesBrokenStores(t *testing.T) {
-	if os.Getenv(brokenEnv) == "1" {
-		t.Run("Correct", func(t *testing.T) {
-			storetest.Run(t, func(*testing.T) session.Store { return session.NewMemoryStore() })
-		})
-		for _, b := range broken {
-			t.Run(b.name, func(t *testing.T) {
-				storetest.Run(t, func(*testing.T) session.Store { return b.store() })
-			})
-		}
-		return
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBrokenStores$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), brokenEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("the suite passed every broken store:\n%s", out)
-	}
-	failed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`--- FAIL: TestSuiteCatchesBrokenStores/(\w+)/(\w+) `).FindAllStringSubmatch(string(out), -1) {
-		failed[m[1]+"/"+m[2]] = true
-	}
-	for k := range failed {
-		if strings.HasPrefix(k, "Correct/") {
-			t.Errorf("the suite failed MemoryStore in %s", k)
-		}
-	}
+	cases := []suitecheck.Case{{Name: "Correct", Run: func(t *testing.T) {
+		storetest.Run(t, func(*testing.T) session.Store { return session.NewMemoryStore() })
+	}}}
 	for _, b := range broken {
-		for _, sub := range b.fails {
-			if !failed[b.name+"/"+sub] {
-				t.Errorf("the suite did not catch %s in %s", b.name, sub)
-			}
-		}
+		cases = append(cases, suitecheck.Case{Name: b.name, Fails: b.fails, Run: func(t *testing.T) {
+			storetest.Run(t, func(*testing.T) session.Store { return b.store() })
+		}})
 	}
-	if t.Failed() {
-		t.Logf("output of the suite:\n%s", out)
-	}
+	suitecheck.Run(t, cases)
 }
 
 type noDelete struct{ *session.MemoryStore }
