@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/oidcrp/rp"
 	"github.com/oidcrp/rp/connection"
 	"github.com/oidcrp/rp/connection/sqlstore"
+	"github.com/oidcrp/rp/rptest"
 )
 
 // A backend is a database the tests run on.
@@ -157,25 +157,8 @@ func sealer(t *testing.T, keys ...rp.Secret) *connection.SecretSealer {
 	return s
 }
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a fake clock that tests move by hand.
+func newClock() *rptest.Clock { return rptest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)) }
 
 // settings returns valid settings of a new connection name.
 func settings(name string) connection.Settings {

@@ -21,7 +21,7 @@ func TestOpenTwiceIsNoOp(t *testing.T) {
 		if len(before) != sqlstore.SchemaVersion {
 			t.Fatalf("schema_version rows %q; want %d", before, sqlstore.SchemaVersion)
 		}
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 		s2 := src.open(t, sealer(t, key('a')), clk.Now)
 		if after := dump(t, db, src.table("schema_version")); len(after) != len(before) || after[0] != before[0] {
 			t.Fatalf("schema_version after a second Open: %q; before: %q", after, before)

@@ -64,7 +64,7 @@ func TestVersionsAndTombstones(t *testing.T) {
 		if _, err := s.Put(ctx, settings("acme"), "x"); !errors.Is(err, connection.ErrConflict) {
 			t.Fatalf("creating an existing name: %v; want ErrConflict", err)
 		}
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		edit := v1
 		edit.Title = "Acme staff"
 		edit.ClientSecret = connection.ClientSecret{} // keep
@@ -149,13 +149,13 @@ func TestRetention(t *testing.T) {
 		s := src.open(t, sealer(t, key('a')), clk.Now)
 		ctx := t.Context()
 		v1 := mustPut(t, s, settings("acme"))
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		mustPut(t, s, v1) // supersedes version 1 now
-		clk.Add(connection.RetainSuperseded)
+		clk.Advance(connection.RetainSuperseded)
 		if _, err := s.GetVersion(ctx, "acme", 1); err != nil {
 			t.Fatalf("version 1 exactly RetainSuperseded after it was superseded: %v", err)
 		}
-		clk.Add(time.Nanosecond)
+		clk.Advance(time.Nanosecond)
 		if _, err := s.GetVersion(ctx, "acme", 1); !errors.Is(err, connection.ErrNotFound) {
 			t.Fatalf("version 1 past RetainSuperseded: %v; want ErrNotFound", err)
 		}
