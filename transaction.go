@@ -62,6 +62,20 @@ func validTag(tag string) bool {
 	return true
 }
 
+// ResponseStateTag returns the StateTag of the state parameter of the
+// authorization response req, read as Callback reads it (the query, or
+// the bounded form of a POST, parsed once, so that Callback can still
+// read it), or "" when req holds no such response. It lets the caller
+// pick, among RPs that share a redirect URL, the one whose Callback gets
+// req.
+func ResponseStateTag(w http.ResponseWriter, req *http.Request) string {
+	params, err := responseParams(w, req)
+	if err != nil {
+		return ""
+	}
+	return StateTag(params.Get("state"))
+}
+
 // StateTag returns the Config.TransactionTag at the start of a state
 // parameter an RP sent (everything before its last '.'), or "" when the
 // state carries no valid tag. The state comes from the browser: the tag

@@ -73,8 +73,8 @@ func (c *conns) login(rw http.ResponseWriter, r *http.Request) {
 // version, whose RP refuses it as any state it did not send.
 func (c *conns) callback(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("conn")
-	state := stateOf(rw, r)
-	if trial := trialOf(state, name); trial != "" {
+	tag := rp.ResponseStateTag(rw, r)
+	if trial := trialOf(tag, name); trial != "" {
 		c.serveTrial(rw, r, name, trial)
 		return
 	}
@@ -82,7 +82,7 @@ func (c *conns) callback(rw http.ResponseWriter, r *http.Request) {
 		e   *connEntry
 		err error
 	)
-	if version, ok := pinnedVersion(state, name); ok {
+	if version, ok := pinnedVersion(tag, name); ok {
 		e, err = c.version(r.Context(), name, version)
 	} else {
 		e, err = c.latest(r.Context(), name)
@@ -99,27 +99,9 @@ func (c *conns) callback(rw http.ResponseWriter, r *http.Request) {
 	c.site.callbackHandler(p).ServeHTTP(rw, r)
 }
 
-// stateOf returns the state parameter of the authorization response r,
-// or "". The body of a POST is read as the RP reads it (bounded, parsed
-// once).
-func stateOf(rw http.ResponseWriter, r *http.Request) string {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		return r.URL.Query().Get("state")
-	case http.MethodPost:
-		r.Body = http.MaxBytesReader(rw, r.Body, 128<<10)
-		if r.ParseForm() != nil {
-			return ""
-		}
-		return r.PostForm.Get("state")
-	}
-	return ""
-}
-
 // pinnedVersion reads the version a login of the connection name
-// started with from its state.
-func pinnedVersion(state, name string) (int64, bool) {
-	tag := rp.StateTag(state)
+// started with from its state's tag.
+func pinnedVersion(tag, name string) (int64, bool) {
 	i := strings.LastIndexByte(tag, '.')
 	if i < 0 || tag[:i] != name {
 		return 0, false

@@ -98,9 +98,8 @@ func validTrialID(id string) bool {
 }
 
 // trialOf returns the trial ID of a callback of the connection name whose
-// state carries a trial tag, or "".
-func trialOf(state, name string) string {
-	tag := rp.StateTag(state)
+// state's tag is a trial's, or "".
+func trialOf(tag, name string) string {
 	id, ok := strings.CutPrefix(tag, name+trialMark)
 	if !ok || !validTrialID(id) {
 		return ""
