@@ -41,7 +41,7 @@ type assertionSigner struct {
 	now      func() time.Time
 }
 
-func newAssertionSigner(c *Config, tokenURL string) (*assertionSigner, error) {
+func newAssertionSigner(c *Config, audience string) (*assertionSigner, error) {
 	alg, err := keyAlgorithm(c.ClientKey)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func newAssertionSigner(c *Config, tokenURL string) (*assertionSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rp: ClientKey cannot sign client assertions: %w", err)
 	}
-	return &assertionSigner{signer: signer, clientID: c.ClientID, audience: tokenURL, now: c.Now}, nil
+	return &assertionSigner{signer: signer, clientID: c.ClientID, audience: audience, now: c.Now}, nil
 }
 
 // keyAlgorithm picks the signature algorithm for a client key.
@@ -134,11 +134,18 @@ func tokenClient(client *http.Client, c *Config, method, tokenURL string) (*http
 	if method != "private_key_jwt" {
 		return client, nil
 	}
-	signer, err := newAssertionSigner(c, tokenURL)
+	return assertionClient(client, c, tokenURL, tokenURL)
+}
+
+// assertionClient returns a copy of client that adds a private_key_jwt
+// client assertion, with audience aud, to every form POST to endpoint. A
+// ClientKey that cannot sign is a *ConfigError.
+func assertionClient(client *http.Client, c *Config, endpoint, aud string) (*http.Client, error) {
+	signer, err := newAssertionSigner(c, aud)
 	if err != nil {
 		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "ClientKey", Message: err.Error()}}}
 	}
 	wrapped := *client
-	wrapped.Transport = &assertionTransport{base: client.Transport, tokenURL: tokenURL, signer: signer}
+	wrapped.Transport = &assertionTransport{base: client.Transport, tokenURL: endpoint, signer: signer}
 	return &wrapped, nil
 }

@@ -106,13 +106,11 @@ func newPARClient(r *RP, c *Config, md *ProviderMetadata, method string) (*parCl
 	case "client_secret_basic", "client_secret_post":
 		p.secret = string(c.ClientSecret)
 	case "private_key_jwt":
-		signer, err := newAssertionSigner(c, md.Issuer)
+		client, err := assertionClient(r.client, c, p.endpoint, md.Issuer)
 		if err != nil {
-			return nil, &ConfigError{Problems: []ConfigProblem{{Field: "ClientKey", Message: err.Error()}}}
+			return nil, err
 		}
-		wrapped := *r.client
-		wrapped.Transport = &assertionTransport{base: r.client.Transport, tokenURL: p.endpoint, signer: signer}
-		p.client = &wrapped
+		p.client = client
 	}
 	return p, nil
 }
