@@ -92,14 +92,7 @@ func (h *Handler) test(q *request, p *parsed, isNew bool, stored *connection.Set
 		return
 	}
 	cfg, err := h.cfg.Site.ConnectionConfig(&s)
-	var ce *rp.ConfigError
-	switch {
-	case errors.As(err, &ce):
-		h.audit(q.ctx(), "admin: connection tested", q.admin, s.Name, "version", s.Version, "outcome", "invalid")
-		h.renderForm(q, http.StatusUnprocessableEntity, p, isNew, ce.Problems, "")
-		return
-	case err != nil:
-		h.renderForm(q, http.StatusInternalServerError, p, isNew, nil, "The settings could not be tested: "+err.Error())
+	if h.configFailed(q, p, isNew, &s, err, "admin: connection tested", "The settings could not be tested: ") {
 		return
 	}
 	opts := rp.CheckOptions{}
@@ -116,9 +109,7 @@ func (h *Handler) test(q *request, p *parsed, isNew bool, stored *connection.Set
 		if fv.What == "" {
 			fv.What = f.Check
 		}
-		if secret := string(cfg.ClientSecret); secret != "" {
-			fv.Message = strings.ReplaceAll(fv.Message, secret, "[secret]")
-		}
+		fv.Message = redact(fv.Message, string(cfg.ClientSecret))
 		switch f.Status {
 		case rp.CheckOK:
 			fv.Class, fv.Status = "ok", "OK"
@@ -147,6 +138,32 @@ func (h *Handler) test(q *request, p *parsed, isNew bool, stored *connection.Set
 	v.SecretTyped = p.typed
 	v.Check = cv
 	h.render(q.w, http.StatusOK, "edit.html", v)
+}
+
+// configFailed answers the form when the settings s did not make an
+// rp.Config (err not nil) and reports whether it did: invalid settings are
+// audited under event and shown as problems of the form (422); any other
+// error is shown, after prefix, above the form (500).
+func (h *Handler) configFailed(q *request, p *parsed, isNew bool, s *connection.Settings, err error, event, prefix string) bool {
+	var ce *rp.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		h.audit(q.ctx(), event, q.admin, s.Name, "version", s.Version, "outcome", "invalid")
+		h.renderForm(q, http.StatusUnprocessableEntity, p, isNew, ce.Problems, "")
+	case err != nil:
+		h.renderForm(q, http.StatusInternalServerError, p, isNew, nil, prefix+err.Error())
+	default:
+		return false
+	}
+	return true
+}
+
+// redact replaces the client secret, when there is one, in msg.
+func redact(msg, secret string) string {
+	if secret == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, secret, "[secret]")
 }
 
 func plural(n int, one, many string) string {

@@ -3,9 +3,7 @@ package admin
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,14 +25,14 @@ type trials struct {
 // trial is one test sign-in: bound to the administrator who started it
 // and to their browser's trial cookie.
 type trial struct {
-	id, name, admin, bind string
-	settings              connection.Settings // without the secret
-	rp                    *rp.RP
-	preview               *preview
-	timeout               time.Duration
-	expires               time.Time
-	done                  bool
-	result                *trialView
+	id, admin, bind string
+	settings        connection.Settings // without the secret
+	rp              *rp.RP
+	preview         *preview
+	timeout         time.Duration
+	expires         time.Time
+	done            bool
+	result          *trialView
 }
 
 func newTrials(now func() time.Time) *trials {
@@ -95,14 +93,7 @@ func (h *Handler) startTrial(q *request, p *parsed, isNew bool, stored *connecti
 	}
 	id := randomID()
 	cfg, err := h.cfg.Site.TrialConfig(&s, id)
-	var ce *rp.ConfigError
-	switch {
-	case errors.As(err, &ce):
-		h.audit(q.ctx(), "admin: test sign-in refused", q.admin, s.Name, "version", s.Version, "outcome", "invalid")
-		h.renderForm(q, http.StatusUnprocessableEntity, p, isNew, ce.Problems, "")
-		return
-	case err != nil:
-		h.renderForm(q, http.StatusInternalServerError, p, isNew, nil, "The sign-in could not be tested: "+err.Error())
+	if h.configFailed(q, p, isNew, &s, err, "admin: test sign-in refused", "The sign-in could not be tested: ") {
 		return
 	}
 	pv := &preview{rec: &dryRun{users: h.cfg.Users}}
@@ -122,10 +113,7 @@ func (h *Handler) startTrial(q *request, p *parsed, isNew bool, stored *connecti
 	defer cancel()
 	trialRP, err := rp.New(ctx, cfg)
 	if err != nil {
-		msg := err.Error()
-		if secret := string(cfg.ClientSecret); secret != "" {
-			msg = strings.ReplaceAll(msg, secret, "[secret]")
-		}
+		msg := redact(err.Error(), string(cfg.ClientSecret))
 		h.audit(q.ctx(), "admin: test sign-in refused", q.admin, s.Name, "version", s.Version, "outcome", "provider_failed")
 		h.renderForm(q, http.StatusBadGateway, p, isNew, nil, "The provider could not be used, so the sign-in was not started: "+msg+". Run Test settings for details.")
 		return
@@ -138,7 +126,7 @@ func (h *Handler) startTrial(q *request, p *parsed, isNew bool, stored *connecti
 	}
 	kept := s.Clone()
 	kept.ClientSecret = connection.ClientSecret{}
-	h.trials.add(&trial{id: id, name: s.Name, admin: q.admin, bind: bind, settings: kept, rp: trialRP, preview: pv,
+	h.trials.add(&trial{id: id, admin: q.admin, bind: bind, settings: kept, rp: trialRP, preview: pv,
 		timeout: timeout, expires: h.now().Add(timeout)})
 	h.audit(q.ctx(), "admin: test sign-in started", q.admin, s.Name, "version", s.Version, "outcome", "started", "trial", id)
 	h.render(q.w, http.StatusOK, "trialstart.html", trialStartView{page: h.page(q, "Test sign-in"), Name: s.Name, URL: authURL})
@@ -155,7 +143,7 @@ func (h *Handler) startTrial(q *request, p *parsed, isNew bool, stored *connecti
 func (h *Handler) ServeTrial(w http.ResponseWriter, r *http.Request, name, trialID string) {
 	setHeaders(w)
 	t := h.trials.get(trialID)
-	if t == nil || t.name != name {
+	if t == nil || t.settings.Name != name {
 		h.message(w, http.StatusNotFound, "Test sign-in unknown", "This test sign-in is unknown, finished or expired. Start it again from the connection's settings page.")
 		return
 	}
@@ -173,7 +161,7 @@ func (h *Handler) ServeTrial(w http.ResponseWriter, r *http.Request, name, trial
 	t.result = result
 	t.expires = h.now().Add(t.timeout)
 	h.trials.mu.Unlock()
-	h.audit(r.Context(), "admin: test sign-in completed", t.admin, t.name, "trial", t.id, "outcome", result.Outcome)
+	h.audit(r.Context(), "admin: test sign-in completed", t.admin, t.settings.Name, "trial", t.id, "outcome", result.Outcome)
 	http.Redirect(w, r, h.cfg.Path+"trials/"+t.id, http.StatusSeeOther)
 }
 
@@ -201,6 +189,6 @@ func (h *Handler) trialResult(q *request, id string) {
 		return
 	}
 	v := *result
-	v.page = h.page(q, "Test sign-in of "+t.name)
+	v.page = h.page(q, "Test sign-in of "+t.settings.Name)
 	h.render(q.w, http.StatusOK, "trial.html", v)
 }

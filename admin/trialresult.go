@@ -43,7 +43,7 @@ const (
 
 // trialOutcome turns a test sign-in's callback into its result page.
 func (h *Handler) trialOutcome(t *trial, res *rp.Result, err error) *trialView {
-	v := &trialView{Name: t.name, Edit: h.cfg.Path + "connections/" + t.name}
+	v := &trialView{Name: t.settings.Name, Edit: h.cfg.Path + "connections/" + t.settings.Name}
 	if err != nil {
 		v.Outcome = "failed"
 		v.Error = "The sign-in did not complete: " + rp.ErrorMessage(err) + " (" + rp.ErrorCode(err) + ")."
