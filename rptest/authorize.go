@@ -317,7 +317,7 @@ type authzResponder struct {
 	s        *Server
 	w        http.ResponseWriter
 	redirect *url.URL
-	mode     string // "query", "fragment" or "form_post"
+	mode     string // "query", "fragment" or "form_post", with ".jwt" for JARM
 	state    string // the request's state
 	faults   Faults
 }
@@ -333,7 +333,7 @@ func (a authzResponder) fail(code, description string) {
 
 // send adds state and iss (the issuer of the discovery document, before
 // faults) to v, as faults and Config.OmitIssWithIDToken allow, and
-// delivers v in the response mode.
+// delivers v in the response mode, in a response JWT for a JARM mode.
 func (a authzResponder) send(v url.Values) {
 	state := a.state
 	if a.faults.ResponseState != nil {
@@ -349,9 +349,18 @@ func (a authzResponder) send(v url.Values) {
 		}
 		v.Set("iss", iss)
 	}
+	mode := a.mode
+	if delivery, ok := isJARMMode(mode); ok {
+		wrapped, err := a.s.jarmWrap(v, a.faults)
+		if err != nil {
+			writeErrorPage(a.w, http.StatusInternalServerError, "server_error", err.Error())
+			return
+		}
+		mode, v = delivery, wrapped
+	}
 	h := a.w.Header()
 	h.Set("Cache-Control", "no-store")
-	switch a.mode {
+	switch mode {
 	case "form_post":
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		a.w.WriteHeader(http.StatusOK)

@@ -30,7 +30,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 		"response_types_supported": []string{
 			"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token",
 		},
-		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
+		"response_modes_supported":                       append([]string{"query", "fragment", "form_post"}, jarmModes...),
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          s.signingAlgs(),
 		"scopes_supported":                               []string{"openid", "profile", "email", "phone", "offline_access"},
@@ -55,6 +55,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 	doc["require_pushed_authorization_requests"] = s.requirePAR
 	doc["request_parameter_supported"] = true
 	doc["request_uri_parameter_supported"] = false
+	doc["authorization_signing_alg_values_supported"] = s.signingAlgs()
 	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")

@@ -43,7 +43,7 @@ func TestDiscoveryDocument(t *testing.T) {
 	}
 	wantList := map[string][]string{
 		"response_types_supported":              {"code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"},
-		"response_modes_supported":              {"query", "fragment", "form_post"},
+		"response_modes_supported":              {"query", "fragment", "form_post", "jwt", "query.jwt", "fragment.jwt", "form_post.jwt"},
 		"subject_types_supported":               {"public"},
 		"id_token_signing_alg_values_supported": {"RS256"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "offline_access"},

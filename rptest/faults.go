@@ -272,6 +272,10 @@ type Faults struct {
 	// PushedAuthorization makes the pushed authorization request endpoint
 	// misbehave (see PARFaults); HugeResponse "par" pads its answers.
 	PushedAuthorization PARFaults
+
+	// JARM makes the response JWTs of JARM response modes misbehave (see
+	// JARMFaults).
+	JARM JARMFaults
 }
 
 // clone returns a copy of f that shares no memory with it.
@@ -298,6 +302,7 @@ func (f Faults) clone() Faults {
 	if f.ExtraJWKS != nil {
 		f.ExtraJWKS = slices.Clone(f.ExtraJWKS)
 	}
+	f.JARM = f.JARM.clone()
 	return f
 }
 

@@ -201,7 +201,7 @@ func TestFrontChannelRequestErrors(t *testing.T) {
 	}{
 		{"query with tokens", func(p url.Values) { p.Set("response_type", "code token"); p.Set("response_mode", "query") }, "fragment", "invalid_request"},
 		{"query with id_token", func(p url.Values) { p.Set("response_type", "id_token"); p.Set("response_mode", "query") }, "fragment", "invalid_request"},
-		{"bad mode keeps default", func(p url.Values) { p.Set("response_type", "id_token"); p.Set("response_mode", "jwt") }, "fragment", "invalid_request"},
+		{"bad mode keeps default", func(p url.Values) { p.Set("response_type", "id_token"); p.Set("response_mode", "web_message") }, "fragment", "invalid_request"},
 		{"form_post error", func(p url.Values) {
 			p.Set("response_type", "id_token")
 			p.Set("response_mode", "form_post")

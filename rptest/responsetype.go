@@ -48,8 +48,12 @@ func (rt responseType) defaultMode() string {
 // responseMode returns the mode of the response to a request for rt with
 // response_mode requested: requested when it is valid for rt, else rt's
 // default, along with a description of what is wrong with requested, or
-// "". Query is not valid when the response carries a token.
+// "". Query is not valid when the response carries a token. The JARM
+// modes are resolved by jarmResponseMode (jarm.go).
 func (rt responseType) responseMode(requested string) (mode, problem string) {
+	if mode, problem, ok := rt.jarmResponseMode(requested); ok {
+		return mode, problem
+	}
 	switch requested {
 	case "":
 		return rt.defaultMode(), ""
