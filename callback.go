@@ -43,8 +43,11 @@ type Tokens struct {
 const maxParamLen = 32 << 10
 
 // Callback completes a login from the provider's authorization response in
-// req (a GET with the response in the query, or a form POST). In order, it:
-// checks the state against this browser's transaction cookie (and deletes
+// req (a GET with the response in the query, or a form POST). With a JARM
+// response mode (Config.ResponseMode "jwt", "query.jwt", "fragment.jwt" or
+// "form_post.jwt") it first verifies the response JWT, the response's only
+// parameter, and goes on with the parameters it holds (see ErrResponseJWT).
+// In order, it: checks the state against this browser's transaction cookie (and deletes
 // the cookie), checks the RFC 9207 iss parameter, turns an error response
 // into a *AuthorizationError, verifies a front-channel ID token (implicit and
 // hybrid flows), exchanges the code with the PKCE verifier, verifies the ID
@@ -59,7 +62,8 @@ const maxParamLen = 32 << 10
 // parameter, as certified providers such as node oidc-provider expect.
 //
 // Every failure is an error to test with errors.Is: ErrState*,
-// ErrMalformedResponse, ErrAuthorization, ErrIssuerMismatch, ErrMissingCode,
+// ErrMalformedResponse, ErrResponseJWT (with the specific ErrResponseJWT*
+// kind), ErrAuthorization, ErrIssuerMismatch, ErrMissingCode,
 // ErrTokenExchange, ErrMissingIDToken, ErrInvalidIDToken (with the specific
 // ErrIDToken* kind), ErrUserInfo or ErrUserInfoSubjectMismatch, or the
 // error of Config.Matcher (ErrNoLocalAccount and friends with the default
@@ -97,6 +101,12 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	params, err := responseParams(w, req)
 	if err != nil {
 		return nil, err
+	}
+	if r.cfg.isJARM() {
+		// JARM: the parameters are those of the verified response JWT.
+		if params, err = r.responseJWTParams(req.Context(), params); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.hookAuthResponse(req.Context(), req.Method, params); err != nil {
 		return nil, err

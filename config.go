@@ -131,6 +131,18 @@ type Config struct {
 	// "form_post" or "fragment". Default: "query" for "code", "form_post"
 	// whenever the response carries tokens (tokens never travel in a
 	// query string).
+	//
+	// The JARM modes "query.jwt", "form_post.jwt" and "fragment.jwt"
+	// (OpenID FAPI JARM) have the provider sign the response: it comes
+	// as one parameter, "response", a JWT that Callback verifies (the
+	// provider's keys, an algorithm of SigningAlgs, iss the provider's,
+	// aud this client, exp required, within ClockSkew) before using the
+	// parameters it holds as those of a plain response; a plain response
+	// is then refused (ErrResponseJWT). "jwt" leaves the choice to the
+	// provider: query.jwt for "code", fragment.jwt otherwise. query.jwt
+	// is refused for response types that return tokens, and New refuses a
+	// JARM mode the provider's response_modes_supported leaves out. An
+	// encrypted response JWT is refused (ErrResponseJWTEncrypted).
 	ResponseMode string
 
 	// ClientAuth is how the client authenticates at the token endpoint:
@@ -455,13 +467,13 @@ func (c *Config) Validate() error {
 		v.add("ResponseType", fmt.Sprintf("%q is not supported; use one of %q", c.ResponseType, ResponseTypes))
 	}
 	switch c.ResponseMode {
-	case "", "form_post", "fragment":
-	case "query":
+	case "", "form_post", "fragment", "jwt", "form_post.jwt", "fragment.jwt":
+	case "query", "query.jwt":
 		if c.ResponseType != "" && c.ResponseType != "code" {
 			v.add("ResponseMode", "tokens must not travel in a query string; use form_post (or leave ResponseMode empty)")
 		}
 	default:
-		v.add("ResponseMode", fmt.Sprintf("%q is not supported; use query, form_post or fragment", c.ResponseMode))
+		v.add("ResponseMode", fmt.Sprintf("%q is not supported; use query, form_post or fragment, or the JARM modes jwt, query.jwt, form_post.jwt or fragment.jwt", c.ResponseMode))
 	}
 	switch c.ClientAuth {
 	case "", "client_secret_basic", "client_secret_post", "none":

@@ -15,7 +15,7 @@ func ErrorMessage(err error) string {
 	case errors.Is(err, ErrAuthorization):
 		return "The identity provider did not sign you in."
 	case errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrInvalidIDToken), errors.Is(err, ErrMissingIDToken),
-		errors.Is(err, ErrUserInfoSubjectMismatch):
+		errors.Is(err, ErrUserInfoSubjectMismatch), errors.Is(err, ErrResponseJWT):
 		return "The identity provider's answer could not be verified."
 	case errors.Is(err, ErrTokenExchange), errors.Is(err, ErrUserInfo):
 		return "The identity provider could not be reached or refused the sign-in."

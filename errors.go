@@ -120,6 +120,63 @@ func idTokenError(kind error, err error, format string, args ...any) *IDTokenErr
 	return &IDTokenError{Kind: kind, Err: err, Detail: fmt.Sprintf(format, args...)}
 }
 
+// JARM response JWT rejections (Config.ResponseMode "jwt", "query.jwt",
+// "fragment.jwt" or "form_post.jwt"). Callback returns them; each matches
+// ErrResponseJWT and exactly one of the others. Their text never holds the
+// response JWT.
+var (
+	// ErrResponseJWT is matched by every rejection of a JARM response.
+	ErrResponseJWT = errors.New("rp: authorization response JWT refused")
+	// ErrResponseJWTMissing: a JARM response mode is configured but the
+	// response is not exactly one "response" parameter: a plain response
+	// (as a downgrade would send), or other parameters beside the JWT.
+	ErrResponseJWTMissing = errors.New("rp: authorization response is not a single response JWT")
+	// ErrResponseJWTMalformed: the response JWT is not a compact JWS with
+	// one signature, its claims are not a JSON object, a protocol claim
+	// (iss, exp, iat, nbf) has the wrong type, or a response parameter in
+	// it is not a string.
+	ErrResponseJWTMalformed = errors.New("rp: response JWT is malformed")
+	// ErrResponseJWTEncrypted: the response JWT is encrypted (a JWE),
+	// which the library does not decrypt.
+	ErrResponseJWTEncrypted = errors.New("rp: response JWT is encrypted, which is not supported")
+	// ErrResponseJWTAlgorithm: the response JWT's alg is not one of the
+	// accepted signing algorithms (Config.SigningAlgs; never "none").
+	ErrResponseJWTAlgorithm = errors.New("rp: response JWT signature algorithm not allowed")
+	// ErrResponseJWTSignature: no key of the provider verifies the
+	// response JWT.
+	ErrResponseJWTSignature = errors.New("rp: response JWT signature does not verify with the provider's keys")
+	// ErrResponseJWTIssuer: the response JWT's iss is missing or is not
+	// the provider's issuer.
+	ErrResponseJWTIssuer = errors.New("rp: response JWT issued by another issuer")
+	// ErrResponseJWTAudience: the response JWT's aud does not name this
+	// client.
+	ErrResponseJWTAudience = errors.New("rp: response JWT not issued for this client")
+	// ErrResponseJWTExpired: the response JWT has no exp, its exp has
+	// passed, or its nbf lies ahead, beyond Config.ClockSkew.
+	ErrResponseJWTExpired = errors.New("rp: response JWT expired or not yet valid")
+)
+
+// responseJWTError is a JARM rejection of one of the ErrResponseJWT*
+// kinds, with a detail that never holds the token.
+type responseJWTError struct {
+	kind   error
+	detail string
+}
+
+func (e *responseJWTError) Error() string {
+	if e.detail == "" {
+		return e.kind.Error()
+	}
+	return e.kind.Error() + ": " + e.detail
+}
+
+// Is matches ErrResponseJWT and the error's kind.
+func (e *responseJWTError) Is(target error) bool { return target == ErrResponseJWT || target == e.kind }
+
+func responseJWTErr(kind error, format string, args ...any) error {
+	return &responseJWTError{kind: kind, detail: fmt.Sprintf(format, args...)}
+}
+
 // maxErrorText bounds provider-supplied text kept in errors.
 const maxErrorText = 256
 

@@ -12,10 +12,11 @@ import (
 // parameters back to the same URL, where Callback reads them as a form.
 //
 // It writes the page and returns true for a GET with no query when this RP
-// uses fragment mode; otherwise it writes nothing and returns false. Call
+// uses fragment mode (or JARM's fragment.jwt, or "jwt" for a response type
+// that returns tokens); otherwise it writes nothing and returns false. Call
 // it before Callback in the redirect URL's handler (package web does).
 func (r *RP) RelayFragment(w http.ResponseWriter, req *http.Request) bool {
-	if r.cfg.responseMode() != "fragment" || req.Method != http.MethodGet || req.URL.RawQuery != "" {
+	if r.cfg.responseDelivery() != "fragment" || req.Method != http.MethodGet || req.URL.RawQuery != "" {
 		return false
 	}
 	nonce := randomString()

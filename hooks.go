@@ -43,7 +43,9 @@ type Hooks struct {
 	// has been read, before anything of it is checked: to audit every
 	// response, forged ones included. It cannot change the response.
 	// An error fails the sign-in before its state is checked, so the
-	// login's cookie stays.
+	// login's cookie stays. With a JARM response mode it sees the
+	// parameters of the response JWT once the JWT is verified; a refused
+	// response JWT does not reach it.
 	AuthorizationResponse func(ctx context.Context, resp *AuthResponse) error
 
 	// TokenResponse runs in Callback once the tokens are verified (the

@@ -65,15 +65,21 @@ func validTag(tag string) bool {
 // ResponseStateTag returns the StateTag of the state parameter of the
 // authorization response req, read as Callback reads it (the query, or
 // the bounded form of a POST, parsed once, so that Callback can still
-// read it), or "" when req holds no such response. It lets the caller
-// pick, among RPs that share a redirect URL, the one whose Callback gets
-// req.
+// read it), or "" when req holds no such response. For a JARM response
+// (a single "response" parameter) it is the tag of the response JWT's
+// state claim, read without verifying the JWT, which Callback does. It
+// lets the caller pick, among RPs that share a redirect URL, the one whose
+// Callback gets req.
 func ResponseStateTag(w http.ResponseWriter, req *http.Request) string {
 	params, err := responseParams(w, req)
 	if err != nil {
 		return ""
 	}
-	return StateTag(params.Get("state"))
+	state := params.Get("state")
+	if state == "" {
+		state = responseJWTState(params)
+	}
+	return StateTag(state)
 }
 
 // StateTag returns the Config.TransactionTag at the start of a state
@@ -132,7 +138,7 @@ func (r *RP) txCookie(name string, tx *transaction) *http.Cookie {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
-	if r.cfg.responseMode() == "form_post" {
+	if r.cfg.responseDelivery() == "form_post" {
 		// The provider's form POST is a cross-site request, on which
 		// browsers send only SameSite=None cookies, and those only with
 		// Secure. On plain-http loopback the attribute is left out, which
