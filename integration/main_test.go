@@ -114,6 +114,7 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.stop()
 	}
+	stopNodeOP()
 	os.Exit(code)
 }
 

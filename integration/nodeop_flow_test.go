@@ -1,0 +1,411 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidcrp/rp"
+)
+
+// nodeSignIn is one sign-in at oidc-provider, for a case's checks.
+type nodeSignIn struct {
+	bc *backChannel
+	// auth is the query of the authorization request as the browser
+	// carried it to the provider; cb the query the provider sent back.
+	auth, cb url.Values
+	res      *rp.Result
+}
+
+// nodeCase is one way of signing in at oidc-provider: a registered client
+// (see makeClients) and the RP settings that use it.
+type nodeCase struct {
+	name   string
+	client string
+	// set changes the RP's configuration for the case; nil for none.
+	set func(op *nodeOP, bc *backChannel, c *rp.Config)
+	// check asserts what the case is about; nil for the common checks only.
+	check func(t *testing.T, op *nodeOP, s *nodeSignIn)
+}
+
+// nodeCases are the sign-ins TestNodeProviderSignIn runs. Each of the
+// clients registered for the features the RP does not have yet (jarm,
+// dpop, dpop-nonce, encrypted, encrypted-ec, signed-userinfo, mtls,
+// mtls-self-signed, fapi2) gets a case here with its Config setting.
+var nodeCases = []nodeCase{
+	{name: "CodeFlowPKCE", client: "basic", check: checkBasicAuth},
+	{name: "ClientSecretPost", client: "post", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ClientAuth = "client_secret_post" },
+		check: func(t *testing.T, _ *nodeOP, s *nodeSignIn) {
+			tr := onlyToken(t, s.bc)
+			if tr.Authorization != "" || tr.Form.Get("client_secret") == "" || tr.Form.Get("client_id") != "post" {
+				t.Errorf("token request: Authorization %q, client_secret in the form %v; want client_secret_post",
+					authScheme(tr.Authorization), tr.Form.Has("client_secret"))
+			}
+		}},
+	{name: "PrivateKeyJWT", client: "pkjwt", check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+		checkAssertion(t, op, onlyToken(t, s.bc).Form, "pkjwt")
+	}},
+	{name: "PAR", client: "par", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.PushedAuthorization = true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			push := onlyPush(t, s.bc)
+			if push.Form.Get("code_challenge_method") != "S256" || push.Form.Get("state") != s.cb.Get("state") ||
+				push.Form.Get("redirect_uri") != op.callbackURL || !strings.HasPrefix(push.Authorization, "Basic ") {
+				t.Errorf("pushed request form %v, Authorization %q", push.Form, authScheme(push.Authorization))
+			}
+			checkBasicAuth(t, op, s)
+		}},
+	{name: "JAR", client: "jar", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.RequestObject = true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			for _, name := range []string{"state", "nonce", "code_challenge", "redirect_uri"} {
+				if s.auth.Has(name) {
+					t.Errorf("the browser carried %s beside the request object", name)
+				}
+			}
+			obj := checkRequestObject(t, op, s.auth.Get("request"), "jar")
+			if obj["state"] != s.cb.Get("state") {
+				t.Errorf("request object state %v, want the callback's %q", obj["state"], s.cb.Get("state"))
+			}
+			checkAssertion(t, op, onlyToken(t, s.bc).Form, "jar")
+		}},
+	{name: "PARWithJAR", client: "par-jar",
+		set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.PushedAuthorization, c.RequestObject = true, true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			push := onlyPush(t, s.bc)
+			checkRequestObject(t, op, push.Form.Get("request"), "par-jar")
+			checkAssertion(t, op, push.Form, "par-jar")
+			if push.Form.Has("state") || push.Form.Has("code_challenge") {
+				t.Errorf("the pushed request carries parameters beside the request object: %v", push.Form)
+			}
+			checkAssertion(t, op, onlyToken(t, s.bc).Form, "par-jar")
+		}},
+}
+
+// TestNodeProviderSignIn signs in at oidc-provider once per case: the
+// browser goes to the provider's login page, signs in as alice, lands on
+// the return-to path; Callback verified the ID token, and userinfo gave
+// the profile.
+func TestNodeProviderSignIn(t *testing.T) {
+	for _, tc := range nodeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			op := setupNode(t)
+			bc := newBackChannel()
+			cfg := op.rpConfig(t, bc, tc.client)
+			if tc.set != nil {
+				tc.set(op, bc, &cfg)
+			}
+			s := op.signIn(t, bc, cfg, alice)
+			if tc.check != nil {
+				tc.check(t, op, s)
+			}
+		})
+	}
+}
+
+// signIn signs in as u with cfg and makes the checks every sign-in must
+// pass.
+func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser) *nodeSignIn {
+	t.Helper()
+	fa := op.serveFlow(newRP(t, cfg))
+	b := newBrowser(t)
+	login := b.get(op.app.URL + "/login?return_to=%2Freports%3Fid%3D7")
+	if login.Status != http.StatusOK || login.URL.Host != op.opHost(t) || !strings.HasPrefix(login.URL.Path, nodeLoginPrefix) {
+		t.Fatalf("the sign-in did not reach the provider's login page:\n%s", login)
+	}
+	landed := b.signIn(login, u)
+	if landed.Status != http.StatusOK || landed.URL.Host != op.appHost() || landed.URL.RequestURI() != "/reports?id=7" {
+		t.Fatalf("the sign-in did not land on /reports?id=7:\n%s", landed)
+	}
+	out := fa.only(t)
+	if out.err != nil {
+		t.Fatalf("Callback: %v", out.err)
+	}
+	s := &nodeSignIn{
+		bc:   bc,
+		auth: login.hopTo(t, op.opHost(t), nodeAuthPath).URL.Query(),
+		cb:   landed.hopTo(t, op.appHost(), "/callback").URL.Query(),
+		res:  out.res,
+	}
+	// The provider sends iss (RFC 9207), and the state back.
+	if s.cb.Get("iss") != op.issuer || s.cb.Get("state") == "" || s.cb.Get("code") == "" {
+		t.Errorf("callback query %v: want iss %q, a state and a code", s.cb, op.issuer)
+	}
+	if got := s.auth.Get("client_id"); got != cfg.ClientID {
+		t.Errorf("authorization request client_id %q, want %q", got, cfg.ClientID)
+	}
+	if tr := onlyToken(t, bc); tr.Status != http.StatusOK || tr.Form.Get("grant_type") != "authorization_code" ||
+		tr.Form.Get("code") != s.cb.Get("code") || tr.Form.Get("code_verifier") == "" {
+		t.Errorf("token request form %v answered %d", tr.Form, tr.Status)
+	}
+	c := s.res.Claims
+	if c.Issuer != op.issuer || c.Subject != u.ID || !slices.Equal(c.Audience, []string{cfg.ClientID}) {
+		t.Errorf("claims iss %q sub %q aud %q, want %q %q [%s]", c.Issuer, c.Subject, c.Audience, op.issuer, u.ID, cfg.ClientID)
+	}
+	// The ID token has sub only; the profile comes from userinfo.
+	if c.Email != u.Email || c.EmailVerified != u.EmailVerified || c.Name != u.fullName() || c.PreferredUsername != u.Username {
+		t.Errorf("claims email %q (verified %v) name %q preferred_username %q; want %s's from userinfo",
+			c.Email, c.EmailVerified, c.Name, c.PreferredUsername, u.Username)
+	}
+	if ui := bc.to(nodeUserinfoPath); len(ui) != 1 || ui[0].Status != http.StatusOK {
+		t.Errorf("userinfo requests %+v, want one answered 200", ui)
+	}
+	if s.res.ReturnTo != "/reports?id=7" || s.res.Tokens.IDToken == "" || s.res.Tokens.AccessToken == "" {
+		t.Errorf("ReturnTo %q, ID token set %v, access token set %v", s.res.ReturnTo, s.res.Tokens.IDToken != "", s.res.Tokens.AccessToken != "")
+	}
+	return s
+}
+
+// onlyToken returns the only token request, or fails.
+func onlyToken(t *testing.T, bc *backChannel) backCall {
+	t.Helper()
+	calls := bc.to(nodeTokenPath)
+	if len(calls) != 1 {
+		t.Fatalf("%d token requests, want 1", len(calls))
+	}
+	return calls[0]
+}
+
+// onlyPush returns the only pushed authorization request, which the
+// provider accepted, and checks that the browser carried only client_id
+// and the request_uri it answered.
+func onlyPush(t *testing.T, bc *backChannel) backCall {
+	t.Helper()
+	calls := bc.to(nodePARPath)
+	if len(calls) != 1 || calls[0].Status != http.StatusCreated || calls[0].str("request_uri") == "" {
+		t.Fatalf("pushed authorization requests %+v, want one answered 201 with a request_uri", calls)
+	}
+	return calls[0]
+}
+
+func checkBasicAuth(t *testing.T, _ *nodeOP, s *nodeSignIn) {
+	t.Helper()
+	tr := onlyToken(t, s.bc)
+	if !strings.HasPrefix(tr.Authorization, "Basic ") || tr.Form.Has("client_secret") || tr.Form.Has("client_assertion") {
+		t.Errorf("token request authenticates with Authorization %q, client_secret in the form %v; want client_secret_basic",
+			authScheme(tr.Authorization), tr.Form.Has("client_secret"))
+	}
+	if push := s.bc.to(nodePARPath); len(push) == 0 {
+		for name, want := range map[string]string{"response_type": "code", "code_challenge_method": "S256", "scope": "openid profile email"} {
+			if got := s.auth.Get(name); got != want {
+				t.Errorf("authorization request %s = %q, want %q", name, got, want)
+			}
+		}
+	} else if len(s.auth) != 2 || s.auth.Get("request_uri") != push[0].str("request_uri") {
+		t.Errorf("with PAR the browser carried %v, want only client_id and the request_uri", s.auth)
+	}
+}
+
+// checkAssertion checks a private_key_jwt client assertion in form.
+func checkAssertion(t *testing.T, op *nodeOP, form url.Values, client string) {
+	t.Helper()
+	if form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || form.Has("client_secret") {
+		t.Fatalf("form %v: want a private_key_jwt client assertion", form)
+	}
+	hdr, claims := jwtParts(t, form.Get("client_assertion"))
+	if hdr["kid"] != op.clients[client].KeyID || claims["iss"] != client || claims["sub"] != client || claims["jti"] == nil {
+		t.Errorf("client assertion header %v claims %v", hdr, claims)
+	}
+}
+
+// checkRequestObject checks a signed request object (RFC 9101) and
+// returns its claims.
+func checkRequestObject(t *testing.T, op *nodeOP, obj, client string) map[string]any {
+	t.Helper()
+	if obj == "" {
+		t.Fatalf("no request object")
+	}
+	hdr, claims := jwtParts(t, obj)
+	if hdr["typ"] != "oauth-authz-req+jwt" || hdr["alg"] != "ES256" || hdr["kid"] != op.clients[client].KeyID {
+		t.Errorf("request object header %v", hdr)
+	}
+	if claims["iss"] != client || claims["client_id"] != client || claims["aud"] != op.issuer ||
+		claims["redirect_uri"] != op.callbackURL || claims["code_challenge_method"] != "S256" {
+		t.Errorf("request object claims %v", claims)
+	}
+	for _, name := range []string{"exp", "nbf", "jti", "nonce", "state", "code_challenge"} {
+		if claims[name] == nil {
+			t.Errorf("request object has no %s", name)
+		}
+	}
+	return claims
+}
+
+// jwtParts decodes a JWT's header and payload without checking it.
+func jwtParts(t *testing.T, token string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %d parts", len(parts))
+	}
+	h, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || json.Unmarshal(h, &header) != nil {
+		t.Fatalf("JWT header: %v", err)
+	}
+	return header, jwtClaims(t, token)
+}
+
+// TestNodeProviderRefresh: with offline_access and prompt consent the
+// provider issues a refresh token, and Refresh trades it for new tokens
+// with an ID token for the same user.
+func TestNodeProviderRefresh(t *testing.T) {
+	op := setupNode(t)
+	bc := newBackChannel()
+	cfg := op.rpConfig(t, bc, "basic")
+	cfg.Scopes = []string{"openid", "profile", "email", "offline_access"}
+	cfg.Prompt = "consent"
+	r := newRP(t, cfg)
+	s := op.signIn(t, bc, cfg, alice)
+	if s.auth.Get("prompt") != "consent" || s.res.Tokens.RefreshToken == "" {
+		t.Fatalf("prompt %q: no refresh token issued for offline_access", s.auth.Get("prompt"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tokens, claims, err := r.Refresh(ctx, s.res.Tokens.RefreshToken, s.res.Claims)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	calls := bc.to(nodeTokenPath)
+	if len(calls) != 2 || calls[1].Form.Get("grant_type") != "refresh_token" || calls[1].Status != http.StatusOK {
+		t.Fatalf("token requests %+v, want the code exchange and one refresh answered 200", calls)
+	}
+	if tokens.AccessToken == "" || tokens.AccessToken == s.res.Tokens.AccessToken || string(tokens.AccessToken) != calls[1].str("access_token") {
+		t.Errorf("Refresh did not return the provider's new access token")
+	}
+	if tokens.RefreshToken == "" || claims == nil || claims.Subject != alice.ID {
+		t.Errorf("Refresh: refresh token set %v, claims %+v", tokens.RefreshToken != "", claims)
+	}
+	if status, body := op.nodeUserinfo(t, string(tokens.AccessToken)); status != http.StatusOK || body["sub"] != alice.ID {
+		t.Errorf("userinfo with the refreshed access token: %d %v", status, body)
+	}
+}
+
+// nodeUserinfo calls userinfo with a bearer access token.
+func (op *nodeOP) nodeUserinfo(t *testing.T, accessToken string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, op.issuer+nodeUserinfoPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+// TestNodeProviderWrongPassword: the provider shows its login page again
+// with what went wrong, never sends the browser to the callback, and the
+// page then still completes the sign-in with the right password.
+func TestNodeProviderWrongPassword(t *testing.T) {
+	op := setupNode(t)
+	fa := op.serveFlow(newRP(t, op.rpConfig(t, newBackChannel(), "basic")))
+	b := newBrowser(t)
+	login := b.get(op.app.URL + "/login")
+	f := loginForm(t, login)
+	again := b.submit(f, f.fillLogin(t, alice.Username, "not-"+alice.Password))
+	if again.Status != http.StatusOK || again.URL.Host != op.opHost(t) || !strings.HasPrefix(again.URL.Path, nodeLoginPrefix) ||
+		len(again.Hops) != 1 || !strings.Contains(again.Body, "wrong username or password") {
+		t.Fatalf("a wrong password did not show the login page again with the reason:\n%s", again)
+	}
+	if n := len(fa.callbacks()); n != 0 {
+		t.Fatalf("the callback ran %d times after a wrong password", n)
+	}
+	landed := b.signIn(again, alice)
+	if landed.Status != http.StatusOK || landed.URL.Host != op.appHost() || landed.URL.Path != "/" {
+		t.Fatalf("the right password after a wrong one did not sign in:\n%s", landed)
+	}
+	if out := fa.only(t); out.err != nil || out.res.Claims.Subject != alice.ID {
+		t.Fatalf("Callback after the retry: %v", out.err)
+	}
+}
+
+// TestNodeProviderRefusesWhatTheClientRequires: a client registered with
+// require_pushed_authorization_requests or require_signed_request_object
+// is refused without PAR or JAR, so the sign-ins of TestNodeProviderSignIn
+// that pass for those clients did use them. The provider sends the error
+// to the callback, where Callback returns it as an *AuthorizationError.
+func TestNodeProviderRefusesWhatTheClientRequires(t *testing.T) {
+	for _, tc := range []struct {
+		client, description string
+	}{
+		{"par", "Pushed Authorization Request must be used"},
+		{"jar", "Request Object must be used by this client"},
+	} {
+		t.Run(tc.client, func(t *testing.T) {
+			op := setupNode(t)
+			fa := op.serveFlow(newRP(t, op.rpConfig(t, newBackChannel(), tc.client)))
+			failed := newBrowser(t).get(op.app.URL + "/login")
+			if failed.Status != http.StatusBadGateway || failed.URL.Host != op.appHost() || failed.URL.Path != "/callback" {
+				t.Fatalf("the refused request did not fail at the callback:\n%s", failed)
+			}
+			out := fa.only(t)
+			var ae *rp.AuthorizationError
+			if !errors.Is(out.err, rp.ErrAuthorization) || !errors.As(out.err, &ae) {
+				t.Fatalf("Callback: %v, want an *AuthorizationError", out.err)
+			}
+			if ae.Code != "invalid_request" || ae.Description != tc.description {
+				t.Errorf("error %q %q, want invalid_request %q", ae.Code, ae.Description, tc.description)
+			}
+		})
+	}
+}
+
+// TestNodeProviderLogout: the site's POST /logout sends the browser to the
+// provider's end_session endpoint; the provider asks to confirm, ends its
+// session and sends the browser back to the registered post-logout URI,
+// where the site checks the state and goes on to LoggedOutURL. The access
+// token no longer works at userinfo.
+func TestNodeProviderLogout(t *testing.T) {
+	op := setupNode(t)
+	app := op.serveWeb(t, newRP(t, op.rpConfig(t, newBackChannel(), "basic")), nil)
+	b := newBrowser(t)
+	login := b.get(op.app.URL + "/private")
+	if !strings.HasPrefix(login.URL.Path, nodeLoginPrefix) {
+		t.Fatalf("/private did not lead to the provider's login page:\n%s", login)
+	}
+	if p := b.signIn(login, alice); p.Status != http.StatusOK || p.URL.Path != "/private" || p.Body != "hello "+alice.ID {
+		t.Fatalf("the sign-in did not land on /private:\n%s", p)
+	}
+	seen := app.sessions()
+	accessToken := seen[len(seen)-1].AccessToken
+
+	confirm := b.navigate(http.MethodPost, op.app.URL+"/logout", url.Values{}, http.Header{"Origin": {op.app.URL}})
+	end := confirm.hopTo(t, op.opHost(t), nodeEndSessionPath).URL.Query()
+	if end.Get("client_id") != "basic" || end.Get("id_token_hint") == "" || end.Get("state") == "" ||
+		end.Get("post_logout_redirect_uri") != op.app.URL+"/signout-callback-oidc" {
+		t.Errorf("end_session query: %v", end)
+	}
+	var form *htmlForm
+	if fs, err := forms(confirm.URL, confirm.Body); err == nil && len(fs) == 1 {
+		form = fs[0]
+	}
+	if confirm.Status != http.StatusOK || form == nil || form.Fields.Get("logout") != "yes" {
+		t.Fatalf("the provider did not ask to confirm the logout:\n%s", confirm)
+	}
+	done := b.submit(form, form.Fields)
+	back := done.hopTo(t, op.appHost(), "/signout-callback-oidc").URL.Query()
+	if back.Get("state") != end.Get("state") {
+		t.Errorf("the provider came back with state %q, want %q", back.Get("state"), end.Get("state"))
+	}
+	if done.Status != http.StatusOK || done.URL.Path != "/bye" || done.Body != "signed out of the test app" {
+		t.Fatalf("the logout did not end on LoggedOutURL:\n%s", done)
+	}
+	if p := b.get(op.app.URL + "/private"); !strings.HasPrefix(p.URL.Path, nodeLoginPrefix) {
+		t.Errorf("/private after logout did not ask to sign in again:\n%s", p)
+	}
+	if status, _ := op.nodeUserinfo(t, accessToken); status != http.StatusUnauthorized {
+		t.Errorf("userinfo answered %d to the access token after logout, want 401", status)
+	}
+}
