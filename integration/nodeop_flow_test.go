@@ -21,8 +21,12 @@ import (
 type nodeSignIn struct {
 	bc *backChannel
 	// auth is the query of the authorization request as the browser
-	// carried it to the provider; cb the query the provider sent back.
+	// carried it to the provider; cb the parameters the provider sent
+	// back: the callback's query, its form when posted is set (form_post),
+	// or the claims of the JARM response JWT jarm.
 	auth, cb url.Values
+	posted   bool
+	jarm     string
 	res      *rp.Result
 }
 
@@ -37,10 +41,32 @@ type nodeCase struct {
 	check func(t *testing.T, op *nodeOP, s *nodeSignIn)
 }
 
-// nodeCases are the sign-ins TestNodeProviderSignIn runs. Each of the
-// clients registered for the features the RP does not have yet (jarm,
-// dpop, dpop-nonce, encrypted, encrypted-ec, signed-userinfo, mtls,
-// mtls-self-signed, fapi2) gets a case here with its Config setting.
+// nodeCases are the sign-ins TestNodeProviderSignIn runs. The clients
+// registered for the features still to come (see makeClients and
+// nodeop_clients_test.go, which checks them without the RP) each get a
+// case here once the RP has the feature:
+//
+//   - "jarm" (client_secret_basic, RS256 responses): ResponseMode
+//     "query.jwt", "jwt" or "form_post.jwt"; s.jarm is the response JWT.
+//   - "dpop", "dpop-nonce" (client_secret_basic, dpop_bound_access_tokens;
+//     the second must retry with the provider's nonce): DPoP on; the
+//     token request and userinfo call carry a DPoP header (backCall.DPoP),
+//     the token type is DPoP.
+//   - "encrypted" (ID token and userinfo RSA-OAEP-256 + A256GCM, key
+//     op.encRSA, kid "enc-rsa"), "encrypted-ec" (ID token ECDH-ES+A256KW +
+//     A128CBC-HS256, key op.encEC, kid "enc-ec"): DecryptionKeys with that
+//     key; "signed-userinfo" (userinfo a JWT signed with ES256): no setting.
+//   - "mtls" (tls_client_auth, subject mtlsSubject) and "mtls-self-signed"
+//     (self_signed_tls_client_auth), both with certificate-bound tokens:
+//     ClientAuth set so, the certificate op.mtlsCert or op.selfSignedCert,
+//     and an HTTPClient trusting op.roots (op.tlsTransport(cert), or a
+//     backChannel whose base it is); the token, userinfo and PAR requests
+//     then go to the aliases under op.mtlsBase. The listener's
+//     certificate request names no CA, so crypto/tls sends the certificate
+//     of tls.Config.Certificates whoever issued it.
+//   - "fapi2" (held to the FAPI 2.0 profile: private_key_jwt with an ES256
+//     key, PAR required, DPoP-bound tokens, ES256 ID tokens): the FAPI 2.0
+//     switch, with PAR and DPoP.
 var nodeCases = []nodeCase{
 	{name: "CodeFlowPKCE", client: "basic", check: checkBasicAuth},
 	{name: "ClientSecretPost", client: "post", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ClientAuth = "client_secret_post" },
@@ -60,6 +86,13 @@ var nodeCases = []nodeCase{
 			if push.Form.Get("code_challenge_method") != "S256" || push.Form.Get("state") != s.cb.Get("state") ||
 				push.Form.Get("redirect_uri") != op.callbackURL || !strings.HasPrefix(push.Authorization, "Basic ") {
 				t.Errorf("pushed request form %v, Authorization %q", push.Form, authScheme(push.Authorization))
+			}
+			checkBasicAuth(t, op, s)
+		}},
+	{name: "FormPost", client: "basic", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "form_post" },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			if !s.posted || s.auth.Get("response_mode") != "form_post" {
+				t.Errorf("response_mode %q, response posted %v; want form_post", s.auth.Get("response_mode"), s.posted)
 			}
 			checkBasicAuth(t, op, s)
 		}},
@@ -121,6 +154,16 @@ func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser)
 		t.Fatalf("the sign-in did not reach the provider's login page:\n%s", login)
 	}
 	landed := b.signIn(login, u)
+	var posted url.Values
+	if landed.URL.Host == op.opHost(t) {
+		// A form_post response: the page's form, which its script would
+		// submit, posts the response to the callback.
+		if fs, err := forms(landed.URL, landed.Body); err == nil && len(fs) == 1 && fs[0].Method == http.MethodPost &&
+			fs[0].Action.String() == op.callbackURL {
+			posted = fs[0].Fields
+			landed = b.submit(fs[0], posted)
+		}
+	}
 	if landed.Status != http.StatusOK || landed.URL.Host != op.appHost() || landed.URL.RequestURI() != "/reports?id=7" {
 		t.Fatalf("the sign-in did not land on /reports?id=7:\n%s", landed)
 	}
@@ -129,10 +172,24 @@ func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser)
 		t.Fatalf("Callback: %v", out.err)
 	}
 	s := &nodeSignIn{
-		bc:   bc,
-		auth: login.hopTo(t, op.opHost(t), nodeAuthPath).URL.Query(),
-		cb:   landed.hopTo(t, op.appHost(), "/callback").URL.Query(),
-		res:  out.res,
+		bc:     bc,
+		auth:   login.hopTo(t, op.opHost(t), nodeAuthPath).URL.Query(),
+		cb:     landed.hopTo(t, op.appHost(), "/callback").URL.Query(),
+		posted: posted != nil,
+		res:    out.res,
+	}
+	if posted != nil {
+		s.cb = posted
+	}
+	if s.cb.Has("response") {
+		// JARM: the parameters are the response JWT's claims.
+		s.jarm = s.cb.Get("response")
+		s.cb = url.Values{}
+		for k, v := range jwtClaims(t, s.jarm) {
+			if str, ok := v.(string); ok {
+				s.cb.Set(k, str)
+			}
+		}
 	}
 	// The provider sends iss (RFC 9207), and the state back.
 	if s.cb.Get("iss") != op.issuer || s.cb.Get("state") == "" || s.cb.Get("code") == "" {
