@@ -49,6 +49,8 @@ func newRP(t *testing.T, cfg rp.Config) *rp.RP {
 // backChannel records the RP's requests to the provider (discovery, keys,
 // token, userinfo) with their answers.
 type backChannel struct {
+	// base sends the requests; nil for http.DefaultTransport.
+	base  http.RoundTripper
 	mu    sync.Mutex
 	calls []backCall
 }
@@ -64,6 +66,8 @@ type backCall struct {
 	Status        int
 	// JSON is the decoded response when it is a JSON object.
 	JSON map[string]any
+	// DPoP is the request's DPoP proof header.
+	DPoP string
 }
 
 func newBackChannel() *backChannel { return &backChannel{} }
@@ -74,7 +78,7 @@ func (bc *backChannel) client() *http.Client {
 }
 
 func (bc *backChannel) RoundTrip(req *http.Request) (*http.Response, error) {
-	call := backCall{Method: req.Method, Path: req.URL.Path, Authorization: req.Header.Get("Authorization")}
+	call := backCall{Method: req.Method, Path: req.URL.Path, Authorization: req.Header.Get("Authorization"), DPoP: req.Header.Get("DPoP")}
 	if req.Body != nil && req.Body != http.NoBody {
 		body, err := io.ReadAll(req.Body)
 		req.Body.Close()
@@ -88,7 +92,11 @@ func (bc *backChannel) RoundTrip(req *http.Request) (*http.Response, error) {
 			call.Form, _ = url.ParseQuery(string(body))
 		}
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	base := bc.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,9 @@
 //go:build integration
 
-// Package integration signs in through rp against an OpenID Provider that
-// the library's authors did not write: the example server of
-// github.com/zitadel/oidc, run as a separate process on this machine.
+// Package integration signs in through rp against OpenID Providers that
+// the library's authors did not write, run as separate processes on this
+// machine: the example server of github.com/zitadel/oidc (this file), and
+// oidc-provider, the OpenID Certified provider for Node.js (nodeop_test.go).
 //
 // The tests build nothing themselves. They find the provider's binary
 // through RP_IT_OP_BINARY (see .ci/run for how CI builds it) and skip when
@@ -114,6 +115,7 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.stop()
 	}
+	stopNodeOP()
 	os.Exit(code)
 }
 

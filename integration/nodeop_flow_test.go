@@ -1,0 +1,375 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidcrp/rp"
+)
+
+// nodeSignIn is one sign-in at oidc-provider, for a case's checks.
+type nodeSignIn struct {
+	bc *backChannel
+	// auth is the query of the authorization request as the browser
+	// carried it to the provider; cb the parameters the provider sent
+	// back: the callback's query, its form when posted is set (form_post),
+	// or the claims of the JARM response JWT jarm.
+	auth, cb url.Values
+	posted   bool
+	jarm     string
+	res      *rp.Result
+}
+
+// nodeCase is one way of signing in at oidc-provider: a registered client
+// (see makeClients) and the RP settings that use it.
+type nodeCase struct {
+	name   string
+	client string
+	// set changes the RP's configuration for the case; nil for none.
+	set func(op *nodeOP, bc *backChannel, c *rp.Config)
+	// check asserts what the case is about; nil for the common checks only.
+	check func(t *testing.T, op *nodeOP, s *nodeSignIn)
+}
+
+// nodeCases are the sign-ins TestNodeProviderSignIn runs. The clients
+// registered for the features still to come (see makeClients and
+// nodeop_clients_test.go, which checks them without the RP) each get a
+// case here once the RP has the feature:
+//
+//   - "jarm" (client_secret_basic, RS256 responses): ResponseMode
+//     "query.jwt", "jwt" or "form_post.jwt"; s.jarm is the response JWT.
+//   - "dpop", "dpop-nonce" (client_secret_basic, dpop_bound_access_tokens;
+//     the second must retry with the provider's nonce): DPoP on; the
+//     token request and userinfo call carry a DPoP header (backCall.DPoP),
+//     the token type is DPoP.
+//   - "encrypted" (ID token and userinfo RSA-OAEP-256 + A256GCM, key
+//     op.encRSA, kid "enc-rsa"), "encrypted-ec" (ID token ECDH-ES+A256KW +
+//     A128CBC-HS256, key op.encEC, kid "enc-ec"): DecryptionKeys with that
+//     key; "signed-userinfo" (userinfo a JWT signed with ES256): no setting.
+//   - "mtls" (tls_client_auth, subject mtlsSubject) and "mtls-self-signed"
+//     (self_signed_tls_client_auth), both with certificate-bound tokens:
+//     ClientAuth set so, the certificate op.mtlsCert or op.selfSignedCert,
+//     and an HTTPClient trusting op.roots (op.tlsTransport(cert), or a
+//     backChannel whose base it is); the token, userinfo and PAR requests
+//     then go to the aliases under op.mtlsBase. The listener's
+//     certificate request names no CA, so crypto/tls sends the certificate
+//     of tls.Config.Certificates whoever issued it.
+//   - "fapi2" (held to the FAPI 2.0 profile: private_key_jwt with an ES256
+//     key, PAR required, DPoP-bound tokens, ES256 ID tokens): the FAPI 2.0
+//     switch, with PAR and DPoP.
+var nodeCases = []nodeCase{
+	{name: "CodeFlowPKCE", client: "basic", check: checkBasicAuth},
+	{name: "ClientSecretPost", client: "post", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ClientAuth = "client_secret_post" },
+		check: func(t *testing.T, _ *nodeOP, s *nodeSignIn) {
+			tr := onlyToken(t, s.bc)
+			if tr.Authorization != "" || tr.Form.Get("client_secret") == "" || tr.Form.Get("client_id") != "post" {
+				t.Errorf("token request: Authorization %q, client_secret in the form %v; want client_secret_post",
+					authScheme(tr.Authorization), tr.Form.Has("client_secret"))
+			}
+		}},
+	{name: "PrivateKeyJWT", client: "pkjwt", check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+		checkAssertion(t, op, onlyToken(t, s.bc).Form, "pkjwt")
+	}},
+	{name: "PAR", client: "par", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.PushedAuthorization = true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			push := onlyPush(t, s.bc)
+			if push.Form.Get("code_challenge_method") != "S256" || push.Form.Get("state") != s.cb.Get("state") ||
+				push.Form.Get("redirect_uri") != op.callbackURL || !strings.HasPrefix(push.Authorization, "Basic ") {
+				t.Errorf("pushed request form %v, Authorization %q", push.Form, authScheme(push.Authorization))
+			}
+			checkBasicAuth(t, op, s)
+		}},
+	{name: "FormPost", client: "basic", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "form_post" },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			if !s.posted || s.auth.Get("response_mode") != "form_post" {
+				t.Errorf("response_mode %q, response posted %v; want form_post", s.auth.Get("response_mode"), s.posted)
+			}
+			checkBasicAuth(t, op, s)
+		}},
+	{name: "JAR", client: "jar", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.RequestObject = true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			for _, name := range []string{"state", "nonce", "code_challenge", "redirect_uri"} {
+				if s.auth.Has(name) {
+					t.Errorf("the browser carried %s beside the request object", name)
+				}
+			}
+			obj := checkRequestObject(t, op, s.auth.Get("request"), "jar")
+			if obj["state"] != s.cb.Get("state") {
+				t.Errorf("request object state %v, want the callback's %q", obj["state"], s.cb.Get("state"))
+			}
+			checkAssertion(t, op, onlyToken(t, s.bc).Form, "jar")
+		}},
+	{name: "PARWithJAR", client: "par-jar",
+		set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.PushedAuthorization, c.RequestObject = true, true },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			push := onlyPush(t, s.bc)
+			checkRequestObject(t, op, push.Form.Get("request"), "par-jar")
+			checkAssertion(t, op, push.Form, "par-jar")
+			if push.Form.Has("state") || push.Form.Has("code_challenge") {
+				t.Errorf("the pushed request carries parameters beside the request object: %v", push.Form)
+			}
+			checkAssertion(t, op, onlyToken(t, s.bc).Form, "par-jar")
+		}},
+}
+
+// TestNodeProviderSignIn signs in at oidc-provider once per case: the
+// browser goes to the provider's login page, signs in as alice, lands on
+// the return-to path; Callback verified the ID token, and userinfo gave
+// the profile.
+func TestNodeProviderSignIn(t *testing.T) {
+	for _, tc := range nodeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			op := setupNode(t)
+			bc := newBackChannel()
+			cfg := op.rpConfig(t, bc, tc.client)
+			if tc.set != nil {
+				tc.set(op, bc, &cfg)
+			}
+			s := op.signIn(t, bc, cfg, alice)
+			if tc.check != nil {
+				tc.check(t, op, s)
+			}
+		})
+	}
+}
+
+// signIn signs in as u with cfg and makes the checks every sign-in must
+// pass.
+func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser) *nodeSignIn {
+	t.Helper()
+	fa := op.serveFlow(newRP(t, cfg))
+	b := newBrowser(t)
+	login := b.get(op.app.URL + "/login?return_to=%2Freports%3Fid%3D7")
+	if login.Status != http.StatusOK || login.URL.Host != op.opHost(t) || !strings.HasPrefix(login.URL.Path, nodeLoginPrefix) {
+		t.Fatalf("the sign-in did not reach the provider's login page:\n%s", login)
+	}
+	landed := b.signIn(login, u)
+	var posted url.Values
+	if landed.URL.Host == op.opHost(t) {
+		// A form_post response: the page's form, which its script would
+		// submit, posts the response to the callback.
+		if fs, err := forms(landed.URL, landed.Body); err == nil && len(fs) == 1 && fs[0].Method == http.MethodPost &&
+			fs[0].Action.String() == op.callbackURL {
+			posted = fs[0].Fields
+			landed = b.submit(fs[0], posted)
+		}
+	}
+	if landed.Status != http.StatusOK || landed.URL.Host != op.appHost() || landed.URL.RequestURI() != "/reports?id=7" {
+		t.Fatalf("the sign-in did not land on /reports?id=7:\n%s", landed)
+	}
+	out := fa.only(t)
+	if out.err != nil {
+		t.Fatalf("Callback: %v", out.err)
+	}
+	s := &nodeSignIn{
+		bc:     bc,
+		auth:   login.hopTo(t, op.opHost(t), nodeAuthPath).URL.Query(),
+		cb:     landed.hopTo(t, op.appHost(), "/callback").URL.Query(),
+		posted: posted != nil,
+		res:    out.res,
+	}
+	if posted != nil {
+		s.cb = posted
+	}
+	if s.cb.Has("response") {
+		// JARM: the parameters are the response JWT's claims.
+		s.jarm = s.cb.Get("response")
+		s.cb = url.Values{}
+		for k, v := range jwtClaims(t, s.jarm) {
+			if str, ok := v.(string); ok {
+				s.cb.Set(k, str)
+			}
+		}
+	}
+	// The provider sends iss (RFC 9207), and the state back.
+	if s.cb.Get("iss") != op.issuer || s.cb.Get("state") == "" || s.cb.Get("code") == "" {
+		t.Errorf("callback query %v: want iss %q, a state and a code", s.cb, op.issuer)
+	}
+	if got := s.auth.Get("client_id"); got != cfg.ClientID {
+		t.Errorf("authorization request client_id %q, want %q", got, cfg.ClientID)
+	}
+	// The last token request is the one that succeeded; a DPoP nonce
+	// retry makes two.
+	if tr := lastCall(t, bc, nodeTokenPath); tr.Status != http.StatusOK || tr.Form.Get("grant_type") != "authorization_code" ||
+		tr.Form.Get("code") != s.cb.Get("code") || tr.Form.Get("code_verifier") == "" {
+		t.Errorf("token request form %v answered %d", tr.Form, tr.Status)
+	}
+	c := s.res.Claims
+	if c.Issuer != op.issuer || c.Subject != u.ID || !slices.Equal(c.Audience, []string{cfg.ClientID}) {
+		t.Errorf("claims iss %q sub %q aud %q, want %q %q [%s]", c.Issuer, c.Subject, c.Audience, op.issuer, u.ID, cfg.ClientID)
+	}
+	// The ID token has sub only; the profile comes from userinfo.
+	if c.Email != u.Email || c.EmailVerified != u.EmailVerified || c.Name != u.fullName() || c.PreferredUsername != u.Username {
+		t.Errorf("claims email %q (verified %v) name %q preferred_username %q; want %s's from userinfo",
+			c.Email, c.EmailVerified, c.Name, c.PreferredUsername, u.Username)
+	}
+	// Userinfo answers JSON, or a JWT for the clients that ask for one.
+	if ui := lastCall(t, bc, nodeUserinfoPath); ui.Status != http.StatusOK || (ui.JSON != nil && ui.str("sub") != u.ID) {
+		t.Errorf("userinfo answered %d with sub %q, want 200 and %q", ui.Status, ui.str("sub"), u.ID)
+	}
+	if s.res.ReturnTo != "/reports?id=7" || s.res.Tokens.IDToken == "" || s.res.Tokens.AccessToken == "" {
+		t.Errorf("ReturnTo %q, ID token set %v, access token set %v", s.res.ReturnTo, s.res.Tokens.IDToken != "", s.res.Tokens.AccessToken != "")
+	}
+	return s
+}
+
+// onlyToken returns the only token request, or fails.
+func onlyToken(t *testing.T, bc *backChannel) backCall {
+	t.Helper()
+	calls := bc.to(nodeTokenPath)
+	if len(calls) != 1 {
+		t.Fatalf("%d token requests, want 1", len(calls))
+	}
+	return calls[0]
+}
+
+// lastCall returns the last request to path, or fails.
+func lastCall(t *testing.T, bc *backChannel, path string) backCall {
+	t.Helper()
+	calls := bc.to(path)
+	if len(calls) == 0 {
+		t.Fatalf("no request to %s", path)
+	}
+	return calls[len(calls)-1]
+}
+
+// onlyPush returns the only pushed authorization request, which the
+// provider accepted, and checks that the browser carried only client_id
+// and the request_uri it answered.
+func onlyPush(t *testing.T, bc *backChannel) backCall {
+	t.Helper()
+	calls := bc.to(nodePARPath)
+	if len(calls) != 1 || calls[0].Status != http.StatusCreated || calls[0].str("request_uri") == "" {
+		t.Fatalf("pushed authorization requests %+v, want one answered 201 with a request_uri", calls)
+	}
+	return calls[0]
+}
+
+func checkBasicAuth(t *testing.T, _ *nodeOP, s *nodeSignIn) {
+	t.Helper()
+	tr := onlyToken(t, s.bc)
+	if !strings.HasPrefix(tr.Authorization, "Basic ") || tr.Form.Has("client_secret") || tr.Form.Has("client_assertion") {
+		t.Errorf("token request authenticates with Authorization %q, client_secret in the form %v; want client_secret_basic",
+			authScheme(tr.Authorization), tr.Form.Has("client_secret"))
+	}
+	if push := s.bc.to(nodePARPath); len(push) == 0 {
+		for name, want := range map[string]string{"response_type": "code", "code_challenge_method": "S256", "scope": "openid profile email"} {
+			if got := s.auth.Get(name); got != want {
+				t.Errorf("authorization request %s = %q, want %q", name, got, want)
+			}
+		}
+	} else if len(s.auth) != 2 || s.auth.Get("request_uri") != push[0].str("request_uri") {
+		t.Errorf("with PAR the browser carried %v, want only client_id and the request_uri", s.auth)
+	}
+}
+
+// checkAssertion checks a private_key_jwt client assertion in form.
+func checkAssertion(t *testing.T, op *nodeOP, form url.Values, client string) {
+	t.Helper()
+	if form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || form.Has("client_secret") {
+		t.Fatalf("form %v: want a private_key_jwt client assertion", form)
+	}
+	hdr, claims := jwtParts(t, form.Get("client_assertion"))
+	if hdr["kid"] != op.clients[client].KeyID || claims["iss"] != client || claims["sub"] != client || claims["jti"] == nil {
+		t.Errorf("client assertion header %v claims %v", hdr, claims)
+	}
+}
+
+// checkRequestObject checks a signed request object (RFC 9101) and
+// returns its claims.
+func checkRequestObject(t *testing.T, op *nodeOP, obj, client string) map[string]any {
+	t.Helper()
+	if obj == "" {
+		t.Fatalf("no request object")
+	}
+	hdr, claims := jwtParts(t, obj)
+	if hdr["typ"] != "oauth-authz-req+jwt" || hdr["alg"] != "ES256" || hdr["kid"] != op.clients[client].KeyID {
+		t.Errorf("request object header %v", hdr)
+	}
+	if claims["iss"] != client || claims["client_id"] != client || claims["aud"] != op.issuer ||
+		claims["redirect_uri"] != op.callbackURL || claims["code_challenge_method"] != "S256" {
+		t.Errorf("request object claims %v", claims)
+	}
+	for _, name := range []string{"exp", "nbf", "jti", "nonce", "state", "code_challenge"} {
+		if claims[name] == nil {
+			t.Errorf("request object has no %s", name)
+		}
+	}
+	return claims
+}
+
+// jwtParts decodes a JWT's header and payload without checking it.
+func jwtParts(t *testing.T, token string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %d parts", len(parts))
+	}
+	h, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || json.Unmarshal(h, &header) != nil {
+		t.Fatalf("JWT header: %v", err)
+	}
+	return header, jwtClaims(t, token)
+}
+
+// TestNodeProviderRefresh: with offline_access and prompt consent the
+// provider issues a refresh token, and Refresh trades it for new tokens
+// with an ID token for the same user.
+func TestNodeProviderRefresh(t *testing.T) {
+	op := setupNode(t)
+	bc := newBackChannel()
+	cfg := op.rpConfig(t, bc, "basic")
+	cfg.Scopes = []string{"openid", "profile", "email", "offline_access"}
+	cfg.Prompt = "consent"
+	r := newRP(t, cfg)
+	s := op.signIn(t, bc, cfg, alice)
+	if s.auth.Get("prompt") != "consent" || s.res.Tokens.RefreshToken == "" {
+		t.Fatalf("prompt %q: no refresh token issued for offline_access", s.auth.Get("prompt"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tokens, claims, err := r.Refresh(ctx, s.res.Tokens.RefreshToken, s.res.Claims)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	calls := bc.to(nodeTokenPath)
+	if len(calls) != 2 || calls[1].Form.Get("grant_type") != "refresh_token" || calls[1].Status != http.StatusOK {
+		t.Fatalf("token requests %+v, want the code exchange and one refresh answered 200", calls)
+	}
+	if tokens.AccessToken == "" || tokens.AccessToken == s.res.Tokens.AccessToken || string(tokens.AccessToken) != calls[1].str("access_token") {
+		t.Errorf("Refresh did not return the provider's new access token")
+	}
+	if tokens.RefreshToken == "" || claims == nil || claims.Subject != alice.ID {
+		t.Errorf("Refresh: refresh token set %v, claims %+v", tokens.RefreshToken != "", claims)
+	}
+	if status, body := op.nodeUserinfo(t, string(tokens.AccessToken)); status != http.StatusOK || body["sub"] != alice.ID {
+		t.Errorf("userinfo with the refreshed access token: %d %v", status, body)
+	}
+}
+
+// nodeUserinfo calls userinfo with a bearer access token.
+func (op *nodeOP) nodeUserinfo(t *testing.T, accessToken string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, op.issuer+nodeUserinfoPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
