@@ -154,7 +154,9 @@ func Check(ctx context.Context, cfg Config, opts CheckOptions) *CheckReport {
 	md := c.discovery(ctx)
 	if md != nil {
 		for _, p := range providerProblems(c.cfg, md) {
-			if p.Field != "AllowedTenants" { // reported as the "issuer" finding
+			// AllowedTenants is reported as the "issuer" finding,
+			// ResponseMode as the "response_mode" one.
+			if p.Field != "AllowedTenants" && p.Field != "ResponseMode" {
 				c.add("config", CheckFail, p.Field+": "+p.Message)
 				c.bad[p.Field] = true
 			}

@@ -242,6 +242,8 @@ func TestCheckProviderCapabilities(t *testing.T) {
 		{"response types not advertised", set("response_types_supported", nil), "", nil, strings.Replace(good, "OK response_type", "WARN response_type", 1)},
 		{"form_post not offered", set("response_modes_supported", []string{"query"}), "", func(c *Config) { c.ResponseMode = "form_post" },
 			strings.Replace(good, "OK response_mode", "FAIL response_mode", 1)},
+		{"JARM not offered, reported once", set("response_modes_supported", []string{"query"}), "", func(c *Config) { c.ResponseMode = "query.jwt" },
+			strings.Replace(good, "OK response_mode", "FAIL response_mode", 1)},
 		{"no keys", nil, `{"keys":[]}`, nil, strings.Replace(good, "OK jwks", "FAIL jwks", 1)},
 		{"not a key set", nil, `[1]`, nil, strings.Replace(good, "OK jwks", "FAIL jwks", 1)},
 		{"malformed key", nil, "bad", nil, strings.Replace(good, "OK jwks", "WARN jwks", 1)},

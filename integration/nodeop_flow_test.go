@@ -119,6 +119,27 @@ var nodeCases = []nodeCase{
 			}
 			checkAssertion(t, op, onlyToken(t, s.bc).Form, "par-jar")
 		}},
+	{name: "JARMQuery", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "query.jwt" }, check: checkJARM("query.jwt", false)},
+	{name: "JARMDefault", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "jwt" }, check: checkJARM("jwt", false)},
+	{name: "JARMFormPost", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "form_post.jwt" }, check: checkJARM("form_post.jwt", true)},
+}
+
+// checkJARM returns the check of a JARM sign-in: the request asked for
+// mode, the response was one JWT (posted when posted is set) whose claims
+// carried the code and state, and the usual checks hold.
+func checkJARM(mode string, posted bool) func(*testing.T, *nodeOP, *nodeSignIn) {
+	return func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+		if got := s.auth.Get("response_mode"); got != mode {
+			t.Errorf("response_mode %q; want %q", got, mode)
+		}
+		if s.jarm == "" || s.posted != posted {
+			t.Fatalf("response JWT %v, posted %v; want a JWT, posted %v", s.jarm != "", s.posted, posted)
+		}
+		if s.cb.Get("code") == "" || s.cb.Get("state") == "" || s.cb.Get("iss") != op.issuer {
+			t.Errorf("response JWT claims %v; want code, state and iss %q", s.cb, op.issuer)
+		}
+		checkBasicAuth(t, op, s)
+	}
 }
 
 // TestNodeProviderSignIn signs in at oidc-provider once per case: the
