@@ -189,3 +189,24 @@ func TestCheckCertificateBindingShapes(t *testing.T) {
 		t.Fatalf("without mTLS: %v", err)
 	}
 }
+
+func TestCheckDoesNotProbeMTLSCredentials(t *testing.T) {
+	key := ecKey(t, elliptic.P256())
+	cert := selfSigned(t, key)
+	op := rptest.NewServer(rptest.Config{ClientAuth: rptest.ClientAuthSelfSignedTLS, ClientCertificates: []*x509.Certificate{cert}})
+	t.Cleanup(op.Close)
+	cfg := checkConfigFor(op)
+	cfg.ClientSecret, cfg.ClientAuth, cfg.ClientCertificate, cfg.ClientKey, cfg.HTTPClient = "", ClientAuthSelfSignedTLS, cert, key, op.MTLSClient()
+	r := Check(context.Background(), cfg, CheckOptions{})
+	f := checkFinding(t, r, "credentials")
+	want := "not tried: the client authenticates with its TLS client certificate (self_signed_tls_client_auth), which only a real sign-in tests"
+	if f.Status != CheckWarn || f.Message != want {
+		t.Fatalf("credentials: %v %q; want WARN %q", f.Status, f.Message, want)
+	}
+	if n := op.Requests(rptest.EndpointToken) + op.Requests(rptest.EndpointMTLSToken); n != 0 {
+		t.Fatalf("%d token requests; want none", n)
+	}
+	if f := checkFinding(t, r, "client_auth"); f.Status != CheckOK {
+		t.Fatalf("client_auth: %v %q", f.Status, f.Message)
+	}
+}

@@ -447,7 +447,9 @@ func (s *Server) SetFaults(f Faults) {
 
 // Requests returns how many requests reached the endpoint named endpoint:
 // "discovery", "jwks", "authorize", "token", "userinfo", "end_session" or
-// "par" (see the Endpoint constants and EndpointPAR). Every request is counted, including
+// "par" (see the Endpoint constants and EndpointPAR), or, on the listener
+// of Config.MTLS, "mtls_token", "mtls_userinfo" or "mtls_par"
+// (EndpointMTLSToken and friends). Every request is counted, including
 // malformed ones and ones answered by a fault. Any other name gives 0.
 func (s *Server) Requests(endpoint string) int {
 	s.mu.Lock()
