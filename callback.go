@@ -231,6 +231,9 @@ func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token
 	if err != nil {
 		return nil, tokenError(err, false)
 	}
+	if err := r.checkCertificateBinding(tok.AccessToken, false); err != nil {
+		return nil, err
+	}
 	return tok, nil
 }
 

@@ -41,6 +41,9 @@ func (c *checker) credentials(ctx context.Context, md *ProviderMetadata) {
 	case method == "none":
 		c.add(check, CheckOK, "not tried: the client is public (client authentication none) and has no secret or key to test")
 		return
+	case isMTLSMethod(method):
+		c.add(check, CheckWarn, "not tried: the client authenticates with its TLS client certificate ("+method+"), which only a real sign-in tests")
+		return
 	case c.untrusted:
 		c.add(check, CheckWarn, "not tried: the provider's address or issuer failed the checks above, and the client's credentials are only sent to a provider that passes them")
 		return

@@ -146,10 +146,16 @@ type Config struct {
 	ResponseMode string
 
 	// ClientAuth is how the client authenticates at the token endpoint:
-	// "client_secret_basic", "client_secret_post", "private_key_jwt" or
-	// "none" (a public client relying on PKCE). Default: private_key_jwt
-	// when ClientKey is set, none without a secret, otherwise Basic unless
-	// the provider advertises only client_secret_post.
+	// "client_secret_basic", "client_secret_post", "private_key_jwt",
+	// "none" (a public client relying on PKCE), or with its TLS client
+	// certificate (RFC 8705) "tls_client_auth" or
+	// "self_signed_tls_client_auth" (ClientAuthTLS,
+	// ClientAuthSelfSignedTLS), which need ClientCertificate and ClientKey
+	// and send only client_id in the body. Default: private_key_jwt when
+	// ClientKey is set, none without a secret, otherwise Basic unless the
+	// provider advertises only client_secret_post; the mTLS methods are
+	// never chosen by default. New refuses an mTLS method the provider's
+	// token_endpoint_auth_methods_supported, when present, does not list.
 	ClientAuth string
 
 	// ClientKey signs the client assertions of private_key_jwt (an
@@ -157,9 +163,35 @@ type Config struct {
 	// at the provider (the JWT "kid"); ClientCertificate, when set, adds
 	// its SHA-256 thumbprint ("x5t#S256"), which Entra ID's certificate
 	// credentials need.
-	ClientKey         crypto.Signer     `json:"-"`
-	ClientKeyID       string            `json:"-"`
-	ClientCertificate *x509.Certificate `json:"-"`
+	//
+	// Under mutual TLS (ClientAuth tls_client_auth or
+	// self_signed_tls_client_auth, or CertificateBoundTokens), the same
+	// ClientCertificate and ClientKey (which must be its private key, RSA,
+	// ECDSA or Ed25519) are the TLS client certificate presented to the
+	// token, userinfo and pushed authorization endpoints, followed by
+	// ClientCertificateChain, the intermediate certificates, if any, leaf
+	// first. The certificate is presented through a clone of HTTPClient's
+	// transport, which must then be nil or an *http.Transport (New refuses
+	// another http.RoundTripper, which cannot be given a certificate; the
+	// HTTPClient itself is never changed).
+	ClientKey              crypto.Signer       `json:"-"`
+	ClientKeyID            string              `json:"-"`
+	ClientCertificate      *x509.Certificate   `json:"-"`
+	ClientCertificateChain []*x509.Certificate `json:"-"`
+
+	// CertificateBoundTokens asks for access tokens bound to the client
+	// certificate (RFC 8705 section 3): the RP presents ClientCertificate
+	// at the token and userinfo endpoints (their mtls_endpoint_aliases
+	// when the provider has them) whatever ClientAuth is, e.g. with
+	// private_key_jwt. New refuses it when the provider's metadata does not
+	// set tls_client_certificate_bound_access_tokens (with Endpoints, the
+	// configuration is trusted). An access token that is a JWT with a cnf
+	// x5t#S256 claim naming another certificate fails the exchange or
+	// refresh with ErrAccessTokenCertificateMismatch; its signature is not
+	// checked (it is the resource server's to check) and an opaque token is
+	// taken as it is. Applications calling APIs with such a token must
+	// present the same certificate. Default off.
+	CertificateBoundTokens bool
 
 	// PushedAuthorization pushes every authorization request to the
 	// provider's pushed authorization request endpoint (RFC 9126),
@@ -366,6 +398,10 @@ type Endpoints struct {
 	// PAR is the pushed authorization request endpoint URL (RFC 9126).
 	// Optional; Config.PushedAuthorization needs it.
 	PAR string
+	// MTLSEndpointAliases are the endpoints for mutual TLS (RFC 8705
+	// section 5), used instead of Token, UserInfo and PAR when the RP
+	// presents a client certificate. Optional.
+	MTLSEndpointAliases *MTLSEndpointAliases
 }
 
 // ErrInvalidConfig is matched (with errors.Is) by every *ConfigError.
@@ -435,6 +471,11 @@ func (c *Config) Validate() error {
 		if e.PAR != "" {
 			v.url("Endpoints.PAR", e.PAR, "the provider's pushed authorization request endpoint")
 		}
+		for _, a := range e.MTLSEndpointAliases.urls() {
+			if a.value != "" {
+				v.url("Endpoints.MTLSEndpointAliases", a.value, "the provider's mTLS alias of its "+a.name)
+			}
+		}
 	} else if c.Authority == "" && c.MetadataURL == "" {
 		v.add("Authority", "set the provider's issuer URL (Authority), its discovery document URL (MetadataURL), or its endpoints by hand (Endpoints)")
 	}
@@ -476,14 +517,15 @@ func (c *Config) Validate() error {
 		v.add("ResponseMode", fmt.Sprintf("%q is not supported; use query, form_post or fragment, or the JARM modes jwt, query.jwt, form_post.jwt or fragment.jwt", c.ResponseMode))
 	}
 	switch c.ClientAuth {
-	case "", "client_secret_basic", "client_secret_post", "none":
+	case "", "client_secret_basic", "client_secret_post", "none", ClientAuthTLS, ClientAuthSelfSignedTLS:
 	case "private_key_jwt":
 		if c.ClientKey == nil {
 			v.add("ClientKey", "set the private key that signs client assertions for private_key_jwt")
 		}
 	default:
-		v.add("ClientAuth", fmt.Sprintf("%q is not supported; use client_secret_basic, client_secret_post, private_key_jwt or none", c.ClientAuth))
+		v.add("ClientAuth", fmt.Sprintf("%q is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none", c.ClientAuth))
 	}
+	v.problems = append(v.problems, c.mtlsProblems()...)
 	if (c.ClientAuth == "client_secret_basic" || c.ClientAuth == "client_secret_post") && c.ClientSecret == "" {
 		v.add("ClientSecret", "set the client secret, or choose another ClientAuth")
 	}

@@ -49,6 +49,12 @@ type ProviderMetadata struct {
 	// provider accepts no other (Config.PushedAuthorization is then on).
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// TLSClientCertificateBoundAccessTokens: the provider can bind access
+	// tokens to the client's TLS certificate (RFC 8705 section 3);
+	// MTLSEndpointAliases: its endpoints for clients that present one
+	// (section 5), nil when it has none.
+	TLSClientCertificateBoundAccessTokens bool                 `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	MTLSEndpointAliases                   *MTLSEndpointAliases `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly
@@ -117,6 +123,7 @@ func loadMetadata(ctx context.Context, client *http.Client, c *Config) (*Provide
 			EndSessionEndpoint:    e.EndSession,
 
 			PushedAuthorizationRequestEndpoint: e.PAR,
+			MTLSEndpointAliases:                e.MTLSEndpointAliases.clone(),
 		}, nil
 	}
 	return discoverWithFallback(ctx, client, c)
@@ -184,6 +191,7 @@ func discover(ctx context.Context, client *http.Client, u, authority string) (*P
 			}
 		}
 	}
+	problems = append(problems, aliasProblems(md.MTLSEndpointAliases)...)
 	if len(problems) > 0 {
 		return nil, fail(ErrMetadataIncomplete, resp.StatusCode, nil, "%s", strings.Join(problems, "; "))
 	}

@@ -60,6 +60,7 @@ func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 	if msg := jarmProviderProblem(c, md); msg != "" {
 		v.add("ResponseMode", msg)
 	}
+	v.problems = append(v.problems, mtlsProviderProblems(c, md)...)
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)
 	}

@@ -64,6 +64,7 @@ var errorKinds = []struct {
 	{ErrInvalidIDToken, "id_token_invalid"},
 	{ErrUserInfoSubjectMismatch, "userinfo_subject_mismatch"},
 	{ErrUserInfo, "userinfo"},
+	{ErrAccessTokenCertificateMismatch, "access_token_certificate_mismatch"},
 	{ErrTokenExchange, "token_endpoint"},
 	{ErrNoLocalAccount, "no_local_account"},
 	{ErrAmbiguousUser, "ambiguous_user"},

@@ -100,13 +100,13 @@ func newPARClient(r *RP, c *Config, md *ProviderMetadata, method string) (*parCl
 	if !c.usePAR(md) {
 		return nil, nil
 	}
-	p := &parClient{endpoint: md.PushedAuthorizationRequestEndpoint, method: method, clientID: c.ClientID,
-		client: r.client, obs: r.obs, issuer: md.Issuer}
+	p := &parClient{endpoint: r.parEndpoint(), method: method, clientID: c.ClientID,
+		client: r.endpointClient(), obs: r.obs, issuer: md.Issuer}
 	switch method {
 	case "client_secret_basic", "client_secret_post":
 		p.secret = string(c.ClientSecret)
 	case "private_key_jwt":
-		client, err := assertionClient(r.client, c, p.endpoint, md.Issuer)
+		client, err := assertionClient(r.endpointClient(), c, p.endpoint, md.Issuer)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,9 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	if err != nil {
 		return nil, nil, tokenError(err, true)
 	}
+	if err := r.checkCertificateBinding(tok.AccessToken, true); err != nil {
+		return nil, nil, err
+	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
 		return tok, nil, nil

@@ -50,6 +50,7 @@ type RP struct {
 	par       *parClient           // pushes authorization requests; nil: off (par.go)
 	jar       *requestObjectSigner // signs request objects; nil: off (jar.go)
 	claimKeys map[string]*keySet   // Config.ClaimSources' keys (claimsources.go)
+	mtls      *mtlsState           // mutual TLS; nil: off (mtls.go)
 }
 
 // New validates cfg, loads the provider's metadata (by discovery unless
@@ -148,8 +149,11 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
 	method := cfg.clientAuth(md)
 	secret := string(cfg.ClientSecret)
-	if method == "none" || method == "private_key_jwt" {
+	if method == "none" || method == "private_key_jwt" || isMTLSMethod(method) {
 		secret = ""
+	}
+	if r.mtls, err = newMTLS(&cfg, md); err != nil {
+		return nil, err
 	}
 	r.oauth = oauth2.Config{
 		ClientID:     cfg.ClientID,
@@ -158,11 +162,11 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 		Scopes:       cfg.Scopes,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   md.AuthorizationEndpoint,
-			TokenURL:  md.TokenEndpoint,
+			TokenURL:  r.tokenEndpoint(),
 			AuthStyle: oauthAuthStyle(method),
 		},
 	}
-	if r.tokenClient, err = tokenClient(r.client, &cfg, method, md.TokenEndpoint); err != nil {
+	if r.tokenClient, err = r.newTokenClient(&cfg, method); err != nil {
 		return nil, err
 	}
 	r.authParams = authParams(&cfg)

@@ -98,7 +98,7 @@ var userInfoScopes = []string{"profile", "email", "address", "phone"}
 // needUserInfo reports whether a login whose ID token has idClaims must
 // call userinfo, as Config.UserInfo says.
 func (r *RP) needUserInfo(idClaims map[string]any) bool {
-	if r.md.UserInfoEndpoint == "" {
+	if r.userInfoEndpoint() == "" {
 		return false
 	}
 	switch r.cfg.UserInfo {
@@ -134,15 +134,15 @@ func (r *RP) readClaimNames() []string {
 // that they describe sub.
 func (r *RP) userInfo(ctx context.Context, accessToken, sub string) (map[string]any, error) {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrUserInfo, r.md.UserInfoEndpoint, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", ErrUserInfo, r.userInfoEndpoint(), fmt.Sprintf(format, args...))
 	}
-	req, err := http.NewRequestWithContext(observed(ctx, r.obs, EndpointUserInfo, r.md.Issuer), http.MethodGet, r.md.UserInfoEndpoint, nil)
+	req, err := http.NewRequestWithContext(observed(ctx, r.obs, EndpointUserInfo, r.md.Issuer), http.MethodGet, r.userInfoEndpoint(), nil)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := r.client.Do(req)
+	resp, err := r.endpointClient().Do(req)
 	if err != nil {
 		return nil, fail("%v", err)
 	}

@@ -19,6 +19,7 @@ const (
 // clientAuthMethods are the valid non-empty values of Config.ClientAuth.
 var clientAuthMethods = []string{
 	ClientAuthSecretBasic, ClientAuthSecretPost, ClientAuthPrivateKeyJWT, ClientAuthNone,
+	ClientAuthTLS, ClientAuthSelfSignedTLS,
 }
 
 // authMethods lists the client authentication methods the token endpoint
@@ -67,6 +68,9 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, para
 	switch len(used) {
 	case 0:
 		method = ClientAuthNone
+		if isMTLSMethod(s.clientAuth) {
+			method = s.clientAuth // only client_id in the body, and a certificate
+		}
 	case 1:
 		method = used[0]
 	default:
@@ -106,6 +110,10 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, para
 		}
 	case ClientAuthPrivateKeyJWT:
 		if msg := s.checkClientAssertion(params); msg != "" {
+			return fail(msg)
+		}
+	case ClientAuthTLS, ClientAuthSelfSignedTLS:
+		if msg := s.checkClientCertificate(r, method, bodyID); msg != "" {
 			return fail(msg)
 		}
 	default: // none

@@ -276,6 +276,9 @@ type Faults struct {
 	// JARM makes the response JWTs of JARM response modes misbehave (see
 	// JARMFaults).
 	JARM JARMFaults
+
+	// MTLS makes the mTLS features misbehave (see MTLSFaults).
+	MTLS MTLSFaults
 }
 
 // clone returns a copy of f that shares no memory with it.

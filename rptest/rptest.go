@@ -1,6 +1,7 @@
 package rptest
 
 import (
+	"crypto/x509"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -140,6 +141,35 @@ type Config struct {
 	// DiscoveryStatus, DiscoveryBody, HugeResponse of EndpointDiscovery)
 	// apply to it. Off by default: only PathDiscovery is served.
 	OAuthMetadataOnly bool
+
+	// MTLS serves the token, userinfo and pushed authorization request
+	// endpoints a second time on a TLS listener at Server.MTLSURL
+	// (httptest's certificate; trust it with Server.MTLSClient) that asks
+	// every client for a certificate, and advertises them in discovery as
+	// mtls_endpoint_aliases (RFC 8705 section 5), with
+	// tls_client_certificate_bound_access_tokens true. Tokens issued there
+	// to a client that presented a certificate are bound to it: the access
+	// token is a JWT (typ at+jwt) with cnf x5t#S256, and userinfo accepts
+	// it only with the same certificate. Requests to the listener are
+	// counted under EndpointMTLSToken, EndpointMTLSUserInfo and
+	// EndpointMTLSPAR. ClientAuth tls_client_auth or
+	// self_signed_tls_client_auth implies it. Off by default.
+	MTLS bool
+
+	// TLSClientCAs and TLSClientAuthSubjectDN register the client for
+	// tls_client_auth: its certificate must chain to one of TLSClientCAs
+	// (with the client authentication extended key usage) and its subject,
+	// in the RFC 4514 form of pkix.Name.String, must equal
+	// TLSClientAuthSubjectDN. NewServer panics when ClientAuth is
+	// tls_client_auth and either is missing.
+	TLSClientCAs           *x509.CertPool
+	TLSClientAuthSubjectDN string
+
+	// ClientCertificates register the client for
+	// self_signed_tls_client_auth: its certificate must be one of them
+	// (compared by SHA-256 thumbprint). NewServer panics when ClientAuth is
+	// self_signed_tls_client_auth and it is empty.
+	ClientCertificates []*x509.Certificate
 }
 
 // User is a test account at the provider.
@@ -173,7 +203,12 @@ type Server struct {
 	// is fetched from, not the issuer.
 	URL string
 
-	ts *httptest.Server
+	// MTLSURL is the base URL of the mTLS listener ("https://127.0.0.1:PORT")
+	// under Config.MTLS, else "".
+	MTLSURL string
+
+	ts   *httptest.Server
+	mtls *mtlsServer // Config.MTLS; nil: off (mtls.go)
 
 	clientID     string
 	clientSecret string
@@ -241,6 +276,8 @@ const (
 // returns it; call Close when done. Like httptest.NewServer it panics when
 // it cannot listen, and it also panics when cfg.SigningAlg or
 // cfg.ClientAuth is not supported, when private_key_jwt has no ClientJWKS,
+// when tls_client_auth or self_signed_tls_client_auth lacks what registers
+// the client's certificate,
 // when a key cannot be generated or when a user has no Subject: these are
 // mistakes in the calling test, not conditions to handle.
 func NewServer(cfg Config) *Server {
@@ -272,8 +309,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +
-			" (want client_secret_basic, client_secret_post, private_key_jwt or none)")
+			" (want client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none)")
 	}
+	checkMTLSConfig(cfg)
 	if s.clientAuth == ClientAuthNone {
 		s.public = true
 	}
@@ -319,6 +357,7 @@ func NewServer(cfg Config) *Server {
 	s.claimRoutes(mux)
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
+	s.startMTLS(cfg)
 	return s
 }
 
@@ -344,6 +383,7 @@ func (s *Server) counted(name string, h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.ts.Close()
+	s.closeMTLS()
 }
 
 // Issuer returns the issuer identifier, which equals s.URL: the URL a
@@ -407,7 +447,9 @@ func (s *Server) SetFaults(f Faults) {
 
 // Requests returns how many requests reached the endpoint named endpoint:
 // "discovery", "jwks", "authorize", "token", "userinfo", "end_session" or
-// "par" (see the Endpoint constants and EndpointPAR). Every request is counted, including
+// "par" (see the Endpoint constants and EndpointPAR), or, on the listener
+// of Config.MTLS, "mtls_token", "mtls_userinfo" or "mtls_par"
+// (EndpointMTLSToken and friends). Every request is counted, including
 // malformed ones and ones answered by a fault. Any other name gives 0.
 func (s *Server) Requests(endpoint string) int {
 	s.mu.Lock()

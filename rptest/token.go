@@ -17,6 +17,7 @@ type grant struct {
 	sid      string    // the session ID of the sign-in the grant descends from
 	expires  time.Time // access tokens only
 	code     string    // the authorization code the grant descends from
+	x5t      string    // thumbprint of the certificate the tokens are bound to; "" unbound (mtls.go)
 }
 
 // tokenResponse is the RFC 6749 section 5.1 success body.
@@ -65,9 +66,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch gt := params.Get("grant_type"); gt {
 	case "authorization_code":
-		ok = s.exchangeCode(w, params, clientID, f)
+		ok = s.exchangeCode(w, params, clientID, s.certificateBinding(r), f)
 	case "refresh_token":
-		ok = s.refreshGrant(w, params, clientID, f)
+		ok = s.refreshGrant(w, params, clientID, s.certificateBinding(r), f)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
 		ok = false
@@ -86,7 +87,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // redemption attempt of the client it was issued to, successful or not;
 // presenting it again also revokes the tokens it produced (RFC 6749
 // section 4.1.2). It reports whether tokens were issued.
-func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
+func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID, x5t string, f Faults) bool {
 	code := params.Get("code")
 	if code == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing code")
@@ -119,7 +120,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msg)
 		return false
 	}
-	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code}
+	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code, x5t: x5t}
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
 	return s.writeTokens(w, g, access, refresh, c.nonce, f)
@@ -145,7 +146,7 @@ func checkVerifier(c *authCode, verifier string) string {
 // never widen, the original scope. The ID token it returns has no nonce
 // and keeps the original auth_time, acr and sid. It reports whether tokens were
 // issued.
-func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
+func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID, x5t string, f Faults) bool {
 	rt := params.Get("refresh_token")
 	if rt == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing refresh_token")
@@ -160,6 +161,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 		return false
 	}
 	g := *old
+	g.x5t = x5t
 	if scope, ok := params["scope"]; ok && strings.TrimSpace(scope[0]) != "" {
 		for _, sc := range strings.Fields(scope[0]) {
 			if !hasScope(old.scope, sc) {
@@ -209,6 +211,11 @@ func (s *Server) revokeLocked(code string) {
 // when the ID token could not be built and a server_error was sent
 // instead.
 func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, nonce string, f Faults) bool {
+	access, err := s.bindAccessToken(g, access, f)
+	if err != nil {
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
+		return false
+	}
 	resp := tokenResponse{
 		AccessToken:  access,
 		TokenType:    "Bearer",

@@ -36,7 +36,14 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	if g != nil && !now.After(g.expires) {
 		sub = g.sub
 	}
+	bound := g == nil || checkBoundToken(r, g)
 	s.mu.Unlock()
+	if !bound {
+		w.Header().Set("WWW-Authenticate",
+			`Bearer realm="rptest", error="invalid_token", error_description="certificate-bound access token without its certificate"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "certificate-bound access token without its certificate")
+		return
+	}
 	if sub == "" {
 		w.Header().Set("WWW-Authenticate",
 			`Bearer realm="rptest", error="invalid_token", error_description="unknown or expired access token"`)
