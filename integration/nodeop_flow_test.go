@@ -219,10 +219,13 @@ func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser)
 		t.Errorf("authorization request client_id %q, want %q", got, cfg.ClientID)
 	}
 	// The last token request is the one that succeeded; a DPoP nonce
-	// retry makes two.
-	if tr := lastCall(t, bc, nodeTokenPath); tr.Status != http.StatusOK || tr.Form.Get("grant_type") != "authorization_code" ||
-		tr.Form.Get("code") != s.cb.Get("code") || tr.Form.Get("code_verifier") == "" {
-		t.Errorf("token request form %v answered %d", tr.Form, tr.Status)
+	// retry makes two. Without a recording back channel (mTLS, whose
+	// client the RP builds itself) the provider's answers are the proof.
+	if bc != nil {
+		if tr := lastCall(t, bc, nodeTokenPath); tr.Status != http.StatusOK || tr.Form.Get("grant_type") != "authorization_code" ||
+			tr.Form.Get("code") != s.cb.Get("code") || tr.Form.Get("code_verifier") == "" {
+			t.Errorf("token request form %v answered %d", tr.Form, tr.Status)
+		}
 	}
 	c := s.res.Claims
 	if c.Issuer != op.issuer || c.Subject != u.ID || !slices.Equal(c.Audience, []string{cfg.ClientID}) {
@@ -234,8 +237,10 @@ func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser)
 			c.Email, c.EmailVerified, c.Name, c.PreferredUsername, u.Username)
 	}
 	// Userinfo answers JSON, or a JWT for the clients that ask for one.
-	if ui := lastCall(t, bc, nodeUserinfoPath); ui.Status != http.StatusOK || (ui.JSON != nil && ui.str("sub") != u.ID) {
-		t.Errorf("userinfo answered %d with sub %q, want 200 and %q", ui.Status, ui.str("sub"), u.ID)
+	if bc != nil {
+		if ui := lastCall(t, bc, nodeUserinfoPath); ui.Status != http.StatusOK || (ui.JSON != nil && ui.str("sub") != u.ID) {
+			t.Errorf("userinfo answered %d with sub %q, want 200 and %q", ui.Status, ui.str("sub"), u.ID)
+		}
 	}
 	if s.res.ReturnTo != "/reports?id=7" || s.res.Tokens.IDToken == "" || s.res.Tokens.AccessToken == "" {
 		t.Errorf("ReturnTo %q, ID token set %v, access token set %v", s.res.ReturnTo, s.res.Tokens.IDToken != "", s.res.Tokens.AccessToken != "")
