@@ -78,7 +78,7 @@ func (c *checker) get(ctx context.Context, u string) ([]byte, error) {
 // signingAlgs compares the accepted ID token algorithms with the provider's.
 func (c *checker) signingAlgs(md *ProviderMetadata) {
 	advertised := md.IDTokenSigningAlgValuesSupported
-	algs, err := signingAlgs(c.cfg.SigningAlgs, advertised)
+	algs, err := signingAlgs(c.cfg.SigningAlgs, advertised, c.cfg.FAPI2)
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		c.add("signing_algs", CheckFail, ce.Problems[0].Message)

@@ -42,7 +42,7 @@ type assertionSigner struct {
 }
 
 func newAssertionSigner(c *Config, audience string) (*assertionSigner, error) {
-	alg, err := keyAlgorithm(c.ClientKey)
+	alg, err := c.clientKeyAlgorithm()
 	if err != nil {
 		return nil, err
 	}

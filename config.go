@@ -211,6 +211,17 @@ type Config struct {
 	// PushedAuthorization. Validate refuses it without ClientKey.
 	RequestObject bool
 
+	// FAPI2 follows the FAPI 2.0 Security Profile's rules for clients,
+	// and refuses configurations that break them: every login is pushed
+	// (PAR) with PKCE S256 and the code flow; the client authenticates
+	// with private_key_jwt (ClientKey: RSA of 2048 bits or more, signing
+	// PS256, or P-256, signing ES256) or mutual TLS; ID tokens are accepted signed with
+	// PS256, ES256 or EdDSA only (FAPI2SigningAlgs); and the provider
+	// must promise the iss authorization response parameter (RFC 9207)
+	// and S256. Validate and New report each rule broken as a *ConfigError
+	// problem.
+	FAPI2 bool
+
 	// MaxAge, when positive, asks the provider to re-authenticate users who
 	// signed in longer ago (max_age); the ID token's auth_time is then
 	// required and checked.
@@ -585,6 +596,9 @@ func (c *Config) Validate() error {
 			v.add("ClaimSources", "an issuer is empty")
 		}
 		v.url("ClaimSources", jwks, "the JWKS URL of claim source "+iss)
+	}
+	if c.FAPI2 {
+		fapiProblems(c, &v)
 	}
 	for i, s := range c.CookieSecrets {
 		if len(s) < 32 {

@@ -64,7 +64,10 @@ func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)
 	}
-	if c.clientAuth(md) == "private_key_jwt" && c.ClientKey != nil {
+	if c.FAPI2 {
+		fapiProviderProblems(c, md, &v)
+	}
+	if c.clientAuth(md) == "private_key_jwt" && c.ClientKey != nil && !c.FAPI2 {
 		if _, err := keyAlgorithm(c.ClientKey); err != nil {
 			v.add("ClientKey", err.Error())
 		}

@@ -33,7 +33,7 @@ func newRequestObjectSigner(c *Config, issuer string) (*requestObjectSigner, err
 	fail := func(err error) error {
 		return &ConfigError{Problems: []ConfigProblem{{Field: "ClientKey", Message: err.Error()}}}
 	}
-	alg, err := keyAlgorithm(c.ClientKey)
+	alg, err := c.clientKeyAlgorithm()
 	if err != nil {
 		return nil, fail(err)
 	}

@@ -90,7 +90,7 @@ type parClient struct {
 // usePAR reports whether logins push their authorization requests: when
 // configured, or always when the provider requires it.
 func (c *Config) usePAR(md *ProviderMetadata) bool {
-	return c.PushedAuthorization || md.RequirePushedAuthorizationRequests
+	return c.PushedAuthorization || c.FAPI2 || md.RequirePushedAuthorizationRequests
 }
 
 // newPARClient returns the pusher for the provider md, or nil when

@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
 		return nil, &ConfigError{Problems: ps}
 	}
-	algs, err := signingAlgs(cfg.SigningAlgs, md.IDTokenSigningAlgValuesSupported)
+	algs, err := signingAlgs(cfg.SigningAlgs, md.IDTokenSigningAlgValuesSupported, cfg.FAPI2)
 	if err != nil {
 		return nil, err
 	}
@@ -182,18 +182,31 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 
 // signingAlgs picks the ID token algorithms to accept: the configured ones,
 // or those the provider advertises that the library supports, or RS256.
-func signingAlgs(configured, advertised []string) ([]string, error) {
+// With fapi2 only FAPI2SigningAlgs are supported, and all of them are the
+// default when the provider advertises none.
+func signingAlgs(configured, advertised []string, fapi2 bool) ([]string, error) {
 	if len(configured) > 0 {
 		return slices.Clone(configured), nil
 	}
+	allowed := SupportedSigningAlgs
+	if fapi2 {
+		allowed = FAPI2SigningAlgs
+		if len(advertised) == 0 {
+			return slices.Clone(FAPI2SigningAlgs), nil
+		}
+	}
 	var algs []string
 	for _, a := range advertised {
-		if slices.Contains(SupportedSigningAlgs, a) {
+		if slices.Contains(allowed, a) {
 			algs = append(algs, a)
 		}
 	}
 	if len(advertised) == 0 {
 		return []string{"RS256"}, nil
+	}
+	if len(algs) == 0 && fapi2 {
+		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SigningAlgs",
+			Message: fmt.Sprintf("the provider signs ID tokens only with %v; FAPI 2.0 allows only %s (FAPI2 is set)", advertised, strings.Join(FAPI2SigningAlgs, ", "))}}}
 	}
 	if len(algs) == 0 {
 		return nil, &ConfigError{Problems: []ConfigProblem{{Field: "SigningAlgs",
