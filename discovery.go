@@ -49,6 +49,10 @@ type ProviderMetadata struct {
 	// provider accepts no other (Config.PushedAuthorization is then on).
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// DPoPSigningAlgValuesSupported are the algorithms the provider
+	// accepts in DPoP proofs (RFC 9449); with Config.DPoP it must include
+	// DPoPAlg when not empty.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

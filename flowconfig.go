@@ -57,6 +57,7 @@ func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 	if c.usePAR(md) && md.PushedAuthorizationRequestEndpoint == "" {
 		v.add("PushedAuthorization", "the provider has no pushed authorization request endpoint; turn PushedAuthorization off, or configure Endpoints.PAR")
 	}
+	v.problems = append(v.problems, dpopProviderProblems(c, md)...)
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)
 	}

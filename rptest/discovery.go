@@ -55,6 +55,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 	doc["require_pushed_authorization_requests"] = s.requirePAR
 	doc["request_parameter_supported"] = true
 	doc["request_uri_parameter_supported"] = false
+	doc["dpop_signing_alg_values_supported"] = slices.Clone(s.dpop.algs)
 	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")

@@ -272,6 +272,9 @@ type Faults struct {
 	// PushedAuthorization makes the pushed authorization request endpoint
 	// misbehave (see PARFaults); HugeResponse "par" pads its answers.
 	PushedAuthorization PARFaults
+
+	// DPoP makes the DPoP handling misbehave (see DPoPFaults).
+	DPoP DPoPFaults
 }
 
 // clone returns a copy of f that shares no memory with it.

@@ -140,6 +140,19 @@ type Config struct {
 	// DiscoveryStatus, DiscoveryBody, HugeResponse of EndpointDiscovery)
 	// apply to it. Off by default: only PathDiscovery is served.
 	OAuthMetadataOnly bool
+
+	// DPoPSigningAlgs are the DPoP proof algorithms discovery advertises
+	// (dpop_signing_alg_values_supported) and the endpoints accept (see
+	// dpop.go). Default DefaultDPoPSigningAlgs.
+	DPoPSigningAlgs []string
+
+	// DPoPRequireNonce makes the token, userinfo and pushed authorization
+	// request endpoints demand a server nonce in DPoP proofs (RFC 9449
+	// section 8): a proof without the endpoint's current nonce is
+	// answered use_dpop_nonce (400 at the token and PAR endpoints, 401
+	// with a DPoP challenge at userinfo) with the nonce in a DPoP-Nonce
+	// header. Each endpoint has its own nonce. Off by default.
+	DPoPRequireNonce bool
 }
 
 // User is a test account at the provider.
@@ -215,6 +228,7 @@ type Server struct {
 	requirePAR     bool                      // Config.RequirePushedAuthorization
 	pushed         map[string]*pushedRequest // by request_uri (par.go)
 	requestObjects int                       // request objects accepted (jar.go)
+	dpop           dpopState                 // DPoP (dpop.go)
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -269,6 +283,7 @@ func NewServer(cfg Config) *Server {
 		sessionIDs:   make(map[string][]string),
 		seenJTIs:     make(map[string]bool),
 		closing:      make(chan struct{}),
+		dpop:         newDPoPState(cfg),
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +

@@ -17,6 +17,7 @@ type grant struct {
 	sid      string    // the session ID of the sign-in the grant descends from
 	expires  time.Time // access tokens only
 	code     string    // the authorization code the grant descends from
+	jkt      string    // thumbprint of the DPoP key the tokens are bound to; "" for Bearer
 }
 
 // tokenResponse is the RFC 6749 section 5.1 success body.
@@ -63,11 +64,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	jkt, problem := s.checkDPoP(r, EndpointToken, PathToken, "")
+	if problem != nil {
+		writeDPoPTokenError(w, problem)
+		return
+	}
 	switch gt := params.Get("grant_type"); gt {
 	case "authorization_code":
-		ok = s.exchangeCode(w, params, clientID, f)
+		ok = s.exchangeCode(w, params, clientID, jkt, f)
 	case "refresh_token":
-		ok = s.refreshGrant(w, params, clientID, f)
+		ok = s.refreshGrant(w, params, clientID, jkt, f)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
 		ok = false
@@ -86,7 +92,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // redemption attempt of the client it was issued to, successful or not;
 // presenting it again also revokes the tokens it produced (RFC 6749
 // section 4.1.2). It reports whether tokens were issued.
-func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
+func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID, jkt string, f Faults) bool {
 	code := params.Get("code")
 	if code == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing code")
@@ -108,6 +114,8 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		msg = "code expired"
 	case params.Get("redirect_uri") != c.redirectURI:
 		msg = "redirect_uri missing or different from the authorization request"
+	case c.dpopJKT != "" && c.dpopJKT != jkt:
+		msg = "the DPoP proof's key is not the one of dpop_jkt"
 	case !f.SkipPKCECheck:
 		msg = checkVerifier(c, params.Get("code_verifier"))
 	}
@@ -119,7 +127,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msg)
 		return false
 	}
-	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code}
+	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code, jkt: jkt}
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
 	return s.writeTokens(w, g, access, refresh, c.nonce, f)
@@ -145,7 +153,7 @@ func checkVerifier(c *authCode, verifier string) string {
 // never widen, the original scope. The ID token it returns has no nonce
 // and keeps the original auth_time, acr and sid. It reports whether tokens were
 // issued.
-func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID string, f Faults) bool {
+func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID, jkt string, f Faults) bool {
 	rt := params.Get("refresh_token")
 	if rt == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing refresh_token")
@@ -159,7 +167,13 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "unknown or revoked refresh_token")
 		return false
 	}
+	if old.jkt != "" && old.jkt != jkt {
+		s.mu.Unlock()
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is bound to another DPoP key")
+		return false
+	}
 	g := *old
+	g.jkt = jkt
 	if scope, ok := params["scope"]; ok && strings.TrimSpace(scope[0]) != "" {
 		for _, sc := range strings.Fields(scope[0]) {
 			if !hasScope(old.scope, sc) {
@@ -211,7 +225,7 @@ func (s *Server) revokeLocked(code string) {
 func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, nonce string, f Faults) bool {
 	resp := tokenResponse{
 		AccessToken:  access,
-		TokenType:    "Bearer",
+		TokenType:    tokenType(g.jkt, f),
 		ExpiresIn:    int64(s.tokenTTL / time.Second),
 		RefreshToken: refresh,
 		Scope:        g.scope,
