@@ -126,7 +126,6 @@ func TestDPoPDiscoveryAdvertisesAlgs(t *testing.T) {
 	}
 }
 
-
 func TestDPoPTokenBoundAndUsed(t *testing.T) {
 	s, clock := newTest(t, nil)
 	d := newDPoPSigner(t, clock.Now)
