@@ -37,6 +37,11 @@ type Tokens struct {
 	TokenType    string // usually "Bearer"
 	// Expiry is when the access token expires; zero if unknown.
 	Expiry time.Time
+	// DPoPKey is the key the tokens are bound to under Config.DPoP
+	// (TokenType "DPoP"); nil otherwise. Keep it with the tokens, sealed
+	// (DPoPKey.MarshalBinary), give it back to RefreshDPoP, and make the
+	// proofs of calls with AccessToken with its Proof method.
+	DPoPKey *DPoPKey
 }
 
 // maxParamLen bounds each authorization response parameter.
@@ -145,7 +150,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 	}
 	var userinfo map[string]any
 	if tokens.AccessToken != "" && r.needUserInfo(id.claims) {
-		userinfo, err = r.userInfo(req.Context(), string(tokens.AccessToken), id.token.Subject)
+		userinfo, err = r.userInfo(withDPoPKey(req.Context(), tokens.DPoPKey), string(tokens.AccessToken), id.token.Subject)
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +237,9 @@ func (r *RP) exchange(ctx context.Context, code, verifier string) (*oauth2.Token
 		return nil, tokenError(err, false)
 	}
 	if err := r.checkCertificateBinding(tok.AccessToken, false); err != nil {
+		return nil, err
+	}
+	if err := r.checkTokenType(tok, false); err != nil {
 		return nil, err
 	}
 	return tok, nil

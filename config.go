@@ -216,11 +216,28 @@ type Config struct {
 	// (PAR) with PKCE S256 and the code flow; the client authenticates
 	// with private_key_jwt (ClientKey: RSA of 2048 bits or more, signing
 	// PS256, or P-256, signing ES256) or mutual TLS; ID tokens are accepted signed with
-	// PS256, ES256 or EdDSA only (FAPI2SigningAlgs); and the provider
+	// PS256, ES256 or EdDSA only (FAPI2SigningAlgs); access tokens must
+	// be sender-constrained (DPoP or CertificateBoundTokens); and the provider
 	// must promise the iss authorization response parameter (RFC 9207)
 	// and S256. Validate and New report each rule broken as a *ConfigError
 	// problem.
 	FAPI2 bool
+
+	// DPoP binds the tokens of each sign-in to a key pair of its own
+	// (RFC 9449): an ECDSA P-256 key (DPoPAlg) drawn at the sign-in,
+	// returned in Tokens.DPoPKey, which must be kept with the session
+	// (package web seals it in the session) and given back to
+	// RefreshDPoP. The code exchange, refreshes and userinfo then carry
+	// DPoP proofs (userinfo with "Authorization: DPoP"), a server's
+	// use_dpop_nonce answer is retried once with its nonce, and with
+	// pushed authorization requests the key's thumbprint is sent as
+	// dpop_jkt. A token response that is not token_type DPoP is refused
+	// with ErrDPoPDowngrade. Off by default, and never turned on by the
+	// provider's metadata; off, a DPoP token is refused with
+	// ErrDPoPUnrequested. New refuses it when the provider's
+	// dpop_signing_alg_values_supported leaves out ES256, and Validate
+	// with a response type without code.
+	DPoP bool
 
 	// MaxAge, when positive, asks the provider to re-authenticate users who
 	// signed in longer ago (max_age); the ID token's auth_time is then
@@ -543,6 +560,7 @@ func (c *Config) Validate() error {
 	if c.RequestObject && c.ClientKey == nil {
 		v.add("ClientKey", "set the private key that signs request objects for RequestObject")
 	}
+	v.problems = append(v.problems, dpopConfigProblems(c)...)
 	if c.UserInfo < UserInfoAuto || c.UserInfo > UserInfoNever {
 		v.add("UserInfo", fmt.Sprintf("%v is not a mode; use UserInfoAuto (the default), UserInfoAlways or UserInfoNever", c.UserInfo))
 	}

@@ -55,6 +55,11 @@ type ProviderMetadata struct {
 	// (section 5), nil when it has none.
 	TLSClientCertificateBoundAccessTokens bool                 `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	MTLSEndpointAliases                   *MTLSEndpointAliases `json:"mtls_endpoint_aliases,omitempty"`
+
+	// DPoPSigningAlgValuesSupported are the algorithms the provider
+	// accepts in DPoP proofs (RFC 9449); with Config.DPoP it must include
+	// DPoPAlg when not empty.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

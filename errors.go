@@ -210,6 +210,25 @@ func (e *AuthorizationError) Is(target error) bool {
 	return false
 }
 
+// DPoP (RFC 9449, Config.DPoP) failures. A token response refused for its
+// token_type is a *TokenError whose Err is ErrDPoPDowngrade or
+// ErrDPoPUnrequested.
+var (
+	// ErrDPoPDowngrade: DPoP is on, but the token endpoint answered the
+	// request, which carried a proof, with a token that is not DPoP-bound
+	// (token_type Bearer or another): the tokens are refused rather than
+	// used unbound.
+	ErrDPoPDowngrade = errors.New("rp: the token endpoint issued a token that is not DPoP-bound although DPoP was used")
+	// ErrDPoPUnrequested: DPoP is off, but the token endpoint issued a
+	// DPoP-bound token (token_type DPoP), which the RP cannot use.
+	ErrDPoPUnrequested = errors.New("rp: the token endpoint issued a DPoP-bound token although DPoP is off")
+	// ErrDPoPProof: a DPoP proof could not be made (DPoPKey.Proof's
+	// arguments, or the key).
+	ErrDPoPProof = errors.New("rp: cannot make a DPoP proof")
+	// ErrDPoPKey: bytes given to ParseDPoPKey are not a DPoP key.
+	ErrDPoPKey = errors.New("rp: not a DPoP key")
+)
+
 // TokenError is a failed request to the token endpoint: the code exchange,
 // or (Refresh true) a token refresh.
 type TokenError struct {

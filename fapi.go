@@ -44,6 +44,9 @@ func fapiProblems(c *Config, v *validator) {
 			v.add("ClientKey", err.Error()+why)
 		}
 	}
+	if !c.DPoP && !c.CertificateBoundTokens {
+		v.add("FAPI2", "FAPI 2.0 requires sender-constrained access tokens; turn on DPoP or CertificateBoundTokens"+why)
+	}
 	for _, alg := range c.SigningAlgs {
 		if !slices.Contains(FAPI2SigningAlgs, alg) {
 			v.add("SigningAlgs", fmt.Sprintf("FAPI 2.0 allows only %s, not %q%s", strings.Join(FAPI2SigningAlgs, ", "), alg, why))

@@ -22,7 +22,7 @@ func fapiHarness(t *testing.T, sigAlg string, mod func(*Config)) *harness {
 	key := rsaKey(t)
 	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "fapi-1", Use: "sig"}}}
 	return newHarness(t, rptest.Config{ClientAuth: "private_key_jwt", ClientJWKS: jwks, SigningAlg: sigAlg}, func(c *Config) {
-		c.FAPI2, c.ClientSecret, c.ClientKey, c.ClientKeyID = true, "", key, "fapi-1"
+		c.FAPI2, c.DPoP, c.ClientSecret, c.ClientKey, c.ClientKeyID = true, true, "", key, "fapi-1"
 		if mod != nil {
 			mod(c)
 		}
@@ -50,6 +50,9 @@ func TestFAPI2Login(t *testing.T) {
 			if got := h.op.LastClientAuthMethod(); got != "private_key_jwt" {
 				t.Fatalf("client authentication %q; want private_key_jwt", got)
 			}
+			if seen.Get("dpop_jkt") == "" {
+				t.Fatal("the pushed request has no dpop_jkt: the access token is not bound from the login's start")
+			}
 			if got := h.op.LastClientAssertionHeader()["alg"]; got != "PS256" {
 				t.Fatalf("client assertion signed with %v; FAPI 2.0 wants PS256 for an RSA key", got)
 			}
@@ -67,7 +70,7 @@ func TestFAPI2RefusesRS256IDToken(t *testing.T) {
 	t.Cleanup(op.Close)
 	_, err := New(context.Background(), Config{
 		Authority: op.Issuer(), ClientID: op.ClientID(), RedirectURL: "http://127.0.0.1/callback",
-		ClientKey: key, ClientKeyID: "fapi-1", FAPI2: true,
+		ClientKey: key, ClientKeyID: "fapi-1", FAPI2: true, DPoP: true,
 	})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "SigningAlgs" ||
@@ -79,7 +82,7 @@ func TestFAPI2RefusesRS256IDToken(t *testing.T) {
 func TestFAPI2ConfigProblems(t *testing.T) {
 	good := func() Config {
 		return Config{Authority: "https://op.example.com", ClientID: "c", RedirectURL: "https://app.example.com/cb",
-			ClientKey: rsaKey(t), FAPI2: true}
+			ClientKey: rsaKey(t), FAPI2: true, DPoP: true}
 	}
 	if err := func() error { c := good(); return c.Validate() }(); err != nil {
 		t.Fatalf("a FAPI 2.0 configuration is refused: %v", err)
@@ -100,6 +103,7 @@ func TestFAPI2ConfigProblems(t *testing.T) {
 		{"no client key", "ClientKey", "set ClientKey", func(c *Config) { c.ClientKey, c.ClientSecret = nil, "s" }},
 		{"RSA 1024", "ClientKey", "at least 2048 bits; ClientKey has 1024", func(c *Config) { c.ClientKey = small }},
 		{"P-384", "ClientKey", "ES256 only", func(c *Config) { c.ClientKey = ecKey(t, elliptic.P384()) }},
+		{"bearer tokens", "FAPI2", "sender-constrained access tokens", func(c *Config) { c.DPoP = false }},
 		{"RS256 ID tokens", "SigningAlgs", `not "RS256"`, func(c *Config) { c.SigningAlgs = []string{"PS256", "RS256"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +123,7 @@ func TestFAPI2ConfigProblems(t *testing.T) {
 			if !found {
 				t.Fatalf("problems %+v; want %s: …%s… (FAPI2 is set)", ce.Problems, tc.field, tc.msg)
 			}
-			c.FAPI2 = false
+			c.FAPI2, c.DPoP = false, false
 			if err := c.Validate(); err != nil && tc.field != "ClientKey" {
 				t.Fatalf("without FAPI2 the same configuration is refused: %v", err)
 			}
@@ -128,7 +132,7 @@ func TestFAPI2ConfigProblems(t *testing.T) {
 }
 
 func TestFAPI2ProviderProblems(t *testing.T) {
-	c := Config{ClientKey: rsaKey(t), FAPI2: true}
+	c := Config{ClientKey: rsaKey(t), FAPI2: true, DPoP: true}
 	base := ProviderMetadata{
 		PushedAuthorizationRequestEndpoint:         "https://op.example.com/par",
 		CodeChallengeMethodsSupported:              []string{"S256"},
@@ -170,7 +174,7 @@ func TestFAPI2NewRefusesProviderWithoutIss(t *testing.T) {
 	t.Cleanup(op.Close)
 	op.SetFaults(rptest.Faults{OmitResponseIss: true})
 	_, err := New(context.Background(), Config{Authority: op.Issuer(), ClientID: op.ClientID(),
-		RedirectURL: "http://127.0.0.1/callback", ClientKey: key, FAPI2: true})
+		RedirectURL: "http://127.0.0.1/callback", ClientKey: key, FAPI2: true, DPoP: true})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Field != "FAPI2" {
 		t.Fatalf("New = %v; want one FAPI2 problem", err)

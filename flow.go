@@ -50,7 +50,11 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	if code == "" {
 		return nil, nil, ErrMissingCode
 	}
-	tok, err := r.exchange(ctx, code, tx.Verifier)
+	key, err := r.loginDPoPKey(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := r.exchange(withDPoPKey(ctx, key), code, tx.Verifier)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,6 +88,7 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 		RefreshToken: Secret(tok.RefreshToken),
 		TokenType:    tok.TokenType,
 		Expiry:       r.tokenExpiry(tok),
+		DPoPKey:      key,
 	}
 	scope, _ := tok.Extra("scope").(string)
 	if err := r.hookTokens(ctx, t, scope); err != nil {

@@ -61,6 +61,7 @@ func providerProblems(c *Config, md *ProviderMetadata) []ConfigProblem {
 		v.add("ResponseMode", msg)
 	}
 	v.problems = append(v.problems, mtlsProviderProblems(c, md)...)
+	v.problems = append(v.problems, dpopProviderProblems(c, md)...)
 	if p := tenantConfigProblem(md.Issuer, c); p != nil {
 		v.problems = append(v.problems, p.Problems...)
 	}

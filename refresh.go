@@ -23,6 +23,9 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	if err := r.checkCertificateBinding(tok.AccessToken, true); err != nil {
 		return nil, nil, err
 	}
+	if err := r.checkTokenType(tok, true); err != nil {
+		return nil, nil, err
+	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
 		return tok, nil, nil
@@ -47,12 +50,34 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 // clock. Failures are a *TokenError (Refresh true; an OAuth error such as
 // invalid_grant means the provider refused: sign the user in again) or an
 // *IDTokenError. Neither carries a token.
+//
+// Under Config.DPoP use RefreshDPoP with the session's key: Refresh draws
+// a new key, to which a provider that bound the refresh token to the
+// sign-in's key refuses the refresh.
 func (r *RP) Refresh(ctx context.Context, refreshToken Secret, signIn *Claims) (*Tokens, *Claims, error) {
+	return r.RefreshDPoP(ctx, refreshToken, nil, signIn)
+}
+
+// RefreshDPoP is Refresh for tokens bound to key under Config.DPoP
+// (Tokens.DPoPKey of the sign-in or of the last refresh): the request
+// carries a proof made with key, and the new Tokens keep it as their
+// DPoPKey. A nil key is drawn anew, as Refresh does; with DPoP off, key is
+// ignored. A refused token_type is a *TokenError matching
+// ErrDPoPDowngrade or ErrDPoPUnrequested.
+func (r *RP) RefreshDPoP(ctx context.Context, refreshToken Secret, key *DPoPKey, signIn *Claims) (*Tokens, *Claims, error) {
 	original := map[string]any{}
 	if signIn != nil {
 		maps.Copy(original, signIn.Raw)
 	}
-	tok, id, err := r.refreshTokens(ctx, string(refreshToken), original)
+	if r.dpop == nil {
+		key = nil
+	} else if key == nil {
+		var err error
+		if key, err = NewDPoPKey(); err != nil {
+			return nil, nil, &TokenError{Refresh: true, Err: err}
+		}
+	}
+	tok, id, err := r.refreshTokens(withDPoPKey(ctx, key), string(refreshToken), original)
 	if r.obs != nil && !events.IsCallerLogging(ctx) {
 		r.obs.Refresh(ctx, RefreshEvent{Issuer: r.issuers.issuer, ErrorKind: errorKindOrNone(err)})
 	}
@@ -64,6 +89,7 @@ func (r *RP) Refresh(ctx context.Context, refreshToken Secret, signIn *Claims) (
 		RefreshToken: Secret(tok.RefreshToken),
 		TokenType:    tok.TokenType,
 		Expiry:       r.tokenExpiry(tok),
+		DPoPKey:      key,
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken

@@ -51,6 +51,7 @@ type RP struct {
 	jar       *requestObjectSigner // signs request objects; nil: off (jar.go)
 	claimKeys map[string]*keySet   // Config.ClaimSources' keys (claimsources.go)
 	mtls      *mtlsState           // mutual TLS; nil: off (mtls.go)
+	dpop      *dpopState           // Config.DPoP; nil: off (dpoptransport.go)
 }
 
 // New validates cfg, loads the provider's metadata (by discovery unless
@@ -176,6 +177,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if r.jar, err = newRequestObjectSigner(&cfg, md.Issuer); err != nil {
 		return nil, err
 	}
+	r.setupDPoP()
 	r.log.Debug("rp: provider ready", "issuer", md.Issuer, "signing_algs", algs)
 	return r, nil
 }
@@ -323,7 +325,11 @@ func (r *RP) AuthURL(w http.ResponseWriter, req *http.Request, opts LoginOptions
 		tx.Verifier = oauth2.GenerateVerifier()
 		params = append(params, oauth2.S256ChallengeOption(tx.Verifier))
 	}
-	u, err := r.authRequestURL(req.Context(), r.oauth.AuthCodeURL(tx.State, params...))
+	ctx, params, err := r.dpopLoginStart(req.Context(), tx, params)
+	if err != nil {
+		return "", err
+	}
+	u, err := r.authRequestURL(ctx, r.oauth.AuthCodeURL(tx.State, params...))
 	if err != nil {
 		return "", err
 	}

@@ -24,6 +24,10 @@ type transaction struct {
 	ReturnTo string `json:"r,omitempty"`
 	Created  int64  `json:"c"` // Unix seconds: no ID token issued before may answer it
 	Expiry   int64  `json:"e"`
+	// DPoPKey is the login's DPoP key (DPoPKey.MarshalBinary,
+	// base64url) when it was drawn at the start, for dpop_jkt; absent in
+	// other logins, and in those started before DPoP existed.
+	DPoPKey string `json:"k,omitempty"`
 }
 
 // began is when the login started.

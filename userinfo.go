@@ -140,9 +140,9 @@ func (r *RP) userInfo(ctx context.Context, accessToken, sub string) (map[string]
 	if err != nil {
 		return nil, fail("%v", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Authorization", authScheme(ctx)+" "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := r.endpointClient().Do(req)
+	resp, err := r.apiClient().Do(req)
 	if err != nil {
 		return nil, fail("%v", err)
 	}

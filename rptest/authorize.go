@@ -26,6 +26,7 @@ type authCode struct {
 	sid         string // the sign-in's session ID
 	expires     time.Time
 	used        bool
+	dpopJKT     string // the request's dpop_jkt: the exchange's proof must use that key
 }
 
 // authorizeParams are the single-valued parameters of an authorization
@@ -180,6 +181,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		challenge:   challenge,
 		method:      method,
 		authTime:    authTime,
+		dpopJKT:     params.Get("dpop_jkt"),
 	}
 	v, err := s.issueAuthorization(issued, now, f)
 	if err != nil {

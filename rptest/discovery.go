@@ -56,6 +56,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 	doc["request_parameter_supported"] = true
 	doc["request_uri_parameter_supported"] = false
 	doc["authorization_signing_alg_values_supported"] = s.signingAlgs()
+	doc["dpop_signing_alg_values_supported"] = slices.Clone(s.dpop.algs)
 	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 	s.addMTLSMetadata(doc, f)
 	if f.OmitJWKSURI {

@@ -279,6 +279,9 @@ type Faults struct {
 
 	// MTLS makes the mTLS features misbehave (see MTLSFaults).
 	MTLS MTLSFaults
+
+	// DPoP makes the DPoP handling misbehave (see DPoPFaults).
+	DPoP DPoPFaults
 }
 
 // clone returns a copy of f that shares no memory with it.

@@ -18,6 +18,7 @@ type authorization struct {
 	challenge   string // PKCE code_challenge; "" when none was sent
 	method      string // "S256" or "plain" when challenge is set
 	authTime    time.Time
+	dpopJKT     string // dpop_jkt
 }
 
 // issueAuthorization mints what the response type asks for, at now: an
@@ -73,6 +74,7 @@ func (s *Server) issueAuthorization(a authorization, now time.Time, f Faults) (u
 			authTime:    a.authTime,
 			sid:         a.sid,
 			expires:     now.Add(codeTTL),
+			dpopJKT:     a.dpopJKT,
 		}
 		v.Set("code", code)
 	}

@@ -66,6 +66,18 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	jkt, problem := s.checkDPoP(r, EndpointPAR, PathPAR, "")
+	if problem != nil {
+		writeDPoPTokenError(w, problem)
+		return
+	}
+	if jkt != "" && params.Has("dpop_jkt") && params.Get("dpop_jkt") != jkt {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "dpop_jkt is not the thumbprint of the DPoP proof's key")
+		return
+	}
+	if jkt != "" {
+		params.Set("dpop_jkt", jkt)
+	}
 	f := s.currentFaults()
 	pf := f.PushedAuthorization
 	if pf.Error != "" {

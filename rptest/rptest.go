@@ -170,6 +170,19 @@ type Config struct {
 	// (compared by SHA-256 thumbprint). NewServer panics when ClientAuth is
 	// self_signed_tls_client_auth and it is empty.
 	ClientCertificates []*x509.Certificate
+
+	// DPoPSigningAlgs are the DPoP proof algorithms discovery advertises
+	// (dpop_signing_alg_values_supported) and the endpoints accept (see
+	// dpop.go). Default DefaultDPoPSigningAlgs.
+	DPoPSigningAlgs []string
+
+	// DPoPRequireNonce makes the token, userinfo and pushed authorization
+	// request endpoints demand a server nonce in DPoP proofs (RFC 9449
+	// section 8): a proof without the endpoint's current nonce is
+	// answered use_dpop_nonce (400 at the token and PAR endpoints, 401
+	// with a DPoP challenge at userinfo) with the nonce in a DPoP-Nonce
+	// header. Each endpoint has its own nonce. Off by default.
+	DPoPRequireNonce bool
 }
 
 // User is a test account at the provider.
@@ -250,6 +263,7 @@ type Server struct {
 	requirePAR     bool                      // Config.RequirePushedAuthorization
 	pushed         map[string]*pushedRequest // by request_uri (par.go)
 	requestObjects int                       // request objects accepted (jar.go)
+	dpop           dpopState                 // DPoP (dpop.go)
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -306,6 +320,7 @@ func NewServer(cfg Config) *Server {
 		sessionIDs:   make(map[string][]string),
 		seenJTIs:     make(map[string]bool),
 		closing:      make(chan struct{}),
+		dpop:         newDPoPState(cfg),
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +

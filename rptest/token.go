@@ -18,6 +18,7 @@ type grant struct {
 	expires  time.Time // access tokens only
 	code     string    // the authorization code the grant descends from
 	x5t      string    // thumbprint of the certificate the tokens are bound to; "" unbound (mtls.go)
+	jkt      string    // thumbprint of the DPoP key the tokens are bound to; "" for Bearer
 }
 
 // tokenResponse is the RFC 6749 section 5.1 success body.
@@ -64,11 +65,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	jkt, problem := s.checkDPoP(r, EndpointToken, PathToken, "")
+	if problem != nil {
+		writeDPoPTokenError(w, problem)
+		return
+	}
 	switch gt := params.Get("grant_type"); gt {
 	case "authorization_code":
-		ok = s.exchangeCode(w, params, clientID, s.certificateBinding(r), f)
+		ok = s.exchangeCode(w, params, clientID, s.certificateBinding(r), jkt, f)
 	case "refresh_token":
-		ok = s.refreshGrant(w, params, clientID, s.certificateBinding(r), f)
+		ok = s.refreshGrant(w, params, clientID, s.certificateBinding(r), jkt, f)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing grant_type")
 		ok = false
@@ -87,7 +93,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // redemption attempt of the client it was issued to, successful or not;
 // presenting it again also revokes the tokens it produced (RFC 6749
 // section 4.1.2). It reports whether tokens were issued.
-func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID, x5t string, f Faults) bool {
+func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID, x5t, jkt string, f Faults) bool {
 	code := params.Get("code")
 	if code == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing code")
@@ -109,6 +115,8 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		msg = "code expired"
 	case params.Get("redirect_uri") != c.redirectURI:
 		msg = "redirect_uri missing or different from the authorization request"
+	case c.dpopJKT != "" && c.dpopJKT != jkt:
+		msg = "the DPoP proof's key is not the one of dpop_jkt"
 	case !f.SkipPKCECheck:
 		msg = checkVerifier(c, params.Get("code_verifier"))
 	}
@@ -120,7 +128,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msg)
 		return false
 	}
-	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code, x5t: x5t}
+	g := grant{clientID: clientID, sub: c.sub, scope: c.scope, acr: c.acr, authTime: c.authTime, sid: c.sid, code: code, x5t: x5t, jkt: jkt}
 	access, refresh := s.storeTokensLocked(g, now)
 	s.mu.Unlock()
 	return s.writeTokens(w, g, access, refresh, c.nonce, f)
@@ -146,7 +154,7 @@ func checkVerifier(c *authCode, verifier string) string {
 // never widen, the original scope. The ID token it returns has no nonce
 // and keeps the original auth_time, acr and sid. It reports whether tokens were
 // issued.
-func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID, x5t string, f Faults) bool {
+func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID, x5t, jkt string, f Faults) bool {
 	rt := params.Get("refresh_token")
 	if rt == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "missing refresh_token")
@@ -160,8 +168,14 @@ func (s *Server) refreshGrant(w http.ResponseWriter, params url.Values, clientID
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "unknown or revoked refresh_token")
 		return false
 	}
+	if old.jkt != "" && old.jkt != jkt {
+		s.mu.Unlock()
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is bound to another DPoP key")
+		return false
+	}
 	g := *old
 	g.x5t = x5t
+	g.jkt = jkt
 	if scope, ok := params["scope"]; ok && strings.TrimSpace(scope[0]) != "" {
 		for _, sc := range strings.Fields(scope[0]) {
 			if !hasScope(old.scope, sc) {
@@ -218,7 +232,7 @@ func (s *Server) writeTokens(w http.ResponseWriter, g grant, access, refresh, no
 	}
 	resp := tokenResponse{
 		AccessToken:  access,
-		TokenType:    "Bearer",
+		TokenType:    tokenType(g.jkt, f),
 		ExpiresIn:    int64(s.tokenTTL / time.Second),
 		RefreshToken: refresh,
 		Scope:        g.scope,

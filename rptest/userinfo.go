@@ -24,6 +24,11 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, ok := bearerToken(r.Header.Get("Authorization"))
+	dpopScheme := false
+	if !ok {
+		token, ok = dpopSchemeToken(r.Header.Get("Authorization"))
+		dpopScheme = ok
+	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="rptest"`)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_request", "missing Bearer access token")
@@ -32,9 +37,9 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	s.mu.Lock()
 	g := s.accessTokens[token]
-	var sub string
+	var sub, jkt string
 	if g != nil && !now.After(g.expires) {
-		sub = g.sub
+		sub, jkt = g.sub, g.jkt
 	}
 	bound := g == nil || checkBoundToken(r, g)
 	s.mu.Unlock()
@@ -48,6 +53,9 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate",
 			`Bearer realm="rptest", error="invalid_token", error_description="unknown or expired access token"`)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "unknown or expired access token")
+		return
+	}
+	if !s.checkUserInfoDPoP(w, r, token, jkt, dpopScheme) {
 		return
 	}
 	body := map[string]any{}

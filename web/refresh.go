@@ -158,11 +158,16 @@ func (w *Site) doRefresh(ctx context.Context, data *sessionData) (*sessionData, 
 			return nil, errSessionFormat
 		}
 	}
-	tok, claims, err := p.RP.Refresh(events.CallerLogs(ctx), rp.Secret(data.RefreshToken), signIn)
+	key, err := data.dpopKey()
+	if err != nil {
+		return nil, err
+	}
+	tok, claims, err := p.RP.RefreshDPoP(events.CallerLogs(ctx), rp.Secret(data.RefreshToken), key, signIn)
 	if err != nil {
 		return nil, err
 	}
 	next := *data
+	next.DPoPKey = sessionDPoPKey(tok.DPoPKey)
 	next.AccessToken = string(tok.AccessToken)
 	next.RefreshToken = string(tok.RefreshToken)
 	next.Expiry = 0

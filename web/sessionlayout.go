@@ -24,6 +24,9 @@ type sessionData struct {
 	Expiry       int64 // access token expiry, Unix seconds
 	// App is the application's data (Hooks.BeforeSession); nil for none.
 	App map[string]string
+	// DPoPKey is the session's DPoP key (rp.DPoPKey.MarshalBinary) under
+	// rp.Config.DPoP; "" for none.
+	DPoPKey string
 }
 
 // sessionFormat versions the encoding of sessionData. Formats 1 (a JSON
@@ -39,6 +42,13 @@ const sessionFormat = 3
 // sessions of either format stay readable and every session has one
 // encoding.
 const sessionFormatApp = 4
+
+// sessionFormatDPoP is format 3 with, at the end of the hot part, the
+// application's data as in format 4 but 0 for none (so the count is
+// uvarint(0) or uvarint(count+1)), then the session's DPoP key (never
+// empty). Sessions without a DPoP key are written in format 3 or 4, byte
+// for byte as before.
+const sessionFormatDPoP = 5
 
 // The layout of format 3, in which a signed-in request reads only what it
 // uses:
@@ -76,9 +86,11 @@ var errSessionFormat = errors.New("rp: unreadable session")
 
 // encode lays d out as described above.
 func (d *sessionData) encode() ([]byte, error) {
-	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + len(d.SID) + len(d.Subject) + userSize(d.User) + appSize(d.App)
+	n := 64 + len(d.Provider) + len(d.AccessToken) + len(d.RefreshToken) + len(d.SID) + len(d.Subject) + userSize(d.User) + appSize(d.App) + len(d.DPoPKey)
 	buf := make([]byte, 0, n+len(d.Claims)+len(d.IDToken))
-	if len(d.App) > 0 {
+	if d.DPoPKey != "" {
+		buf = append(buf, sessionFormatDPoP)
+	} else if len(d.App) > 0 {
 		buf = append(buf, sessionFormatApp)
 	} else {
 		buf = append(buf, sessionFormat)
@@ -91,7 +103,13 @@ func (d *sessionData) encode() ([]byte, error) {
 	hot = appendString(hot, d.SID)
 	hot = appendString(hot, d.Subject)
 	hot = appendUser(hot, d.User)
-	if len(d.App) > 0 {
+	if d.DPoPKey != "" {
+		hot = appendCount(hot, len(d.App), len(d.App) == 0)
+		for _, k := range sortedKeys(d.App) {
+			hot = appendString(appendString(hot, k), d.App[k])
+		}
+		hot = appendString(hot, d.DPoPKey)
+	} else if len(d.App) > 0 {
 		hot = appendStrings(hot, d.App)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(hot)))
@@ -125,7 +143,7 @@ func decodeSession(b []byte) (*sessionData, error) {
 // session without its claims and ID token, and the undecoded cold part
 // (sharing memory with b), which decodeCold reads.
 func decodeHot(b []byte) (*sessionData, []byte, error) {
-	if len(b) == 0 || (b[0] != sessionFormat && b[0] != sessionFormatApp) {
+	if len(b) == 0 || (b[0] != sessionFormat && b[0] != sessionFormatApp && b[0] != sessionFormatDPoP) {
 		return nil, nil, errSessionFormat
 	}
 	n, k := binary.Uvarint(b[1:])
@@ -141,9 +159,17 @@ func decodeHot(b []byte) (*sessionData, []byte, error) {
 	d.SID = r.str()
 	d.Subject = r.str()
 	d.User = r.user()
-	if b[0] == sessionFormatApp {
+	switch b[0] {
+	case sessionFormatApp:
 		if d.App = r.strings(); len(d.App) == 0 {
 			r.bad = true // written only when not empty
+		}
+	case sessionFormatDPoP:
+		if d.App = r.strings(); d.App != nil && len(d.App) == 0 {
+			r.bad = true // none is written as 0
+		}
+		if d.DPoPKey = r.str(); d.DPoPKey == "" {
+			r.bad = true // written only when there is one
 		}
 	}
 	if r.bad || len(r.s) != 0 {

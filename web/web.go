@@ -352,6 +352,7 @@ func (w *Site) callbackHandler(p *Provider) http.Handler {
 			IDToken:      string(res.Tokens.IDToken),
 			AccessToken:  string(res.Tokens.AccessToken),
 			RefreshToken: string(res.Tokens.RefreshToken),
+			DPoPKey:      sessionDPoPKey(res.Tokens.DPoPKey),
 		}
 		if !res.Tokens.Expiry.IsZero() {
 			data.Expiry = res.Tokens.Expiry.Unix()

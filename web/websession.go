@@ -37,6 +37,9 @@ type SessionInfo struct {
 	claims     *rp.Claims
 
 	app map[string]string // Hooks.BeforeSession's data
+
+	dpopKey string           // the DPoP key, as the session keeps it (dpop.go)
+	now     func() time.Time // the Site's clock, for DPoPProof
 }
 
 // Claims returns the verified claims of the sign-in, decoded on first
@@ -236,7 +239,8 @@ func (w *Site) identify(rw http.ResponseWriter, r *http.Request) *SessionInfo {
 	} else if err := w.sessions.Touch(rw, r, s); err != nil {
 		w.log.WarnContext(r.Context(), "rp: extending the session failed", "error_kind", errorKindOf(err), "error", err.Error())
 	}
-	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims, cold: cold, app: data.App}
+	info := &SessionInfo{Provider: data.Provider, User: data.User, AccessToken: rp.Secret(data.AccessToken), rawClaims: data.Claims, cold: cold, app: data.App,
+		dpopKey: data.DPoPKey, now: w.now}
 	if data.Expiry != 0 {
 		info.AccessTokenExpiry = time.Unix(data.Expiry, 0)
 	}
