@@ -53,6 +53,9 @@ func TestFAPI2Login(t *testing.T) {
 			if seen.Get("dpop_jkt") == "" {
 				t.Fatal("the pushed request has no dpop_jkt: the access token is not bound from the login's start")
 			}
+			if got := h.op.LastClientAssertionClaims()["aud"]; got != h.op.Issuer() {
+				t.Fatalf("token endpoint client assertion aud %v; FAPI 2.0 wants the issuer %q as its sole value", got, h.op.Issuer())
+			}
 			if got := h.op.LastClientAssertionHeader()["alg"]; got != "PS256" {
 				t.Fatalf("client assertion signed with %v; FAPI 2.0 wants PS256 for an RSA key", got)
 			}

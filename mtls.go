@@ -266,7 +266,14 @@ func (r *RP) newTokenClient(c *Config, method string) (*http.Client, error) {
 	if method != "private_key_jwt" {
 		return base, nil
 	}
-	return assertionClient(base, c, r.tokenEndpoint(), r.md.TokenEndpoint)
+	// FAPI 2.0 (section 5.3.2.1) has the issuer as the assertion's sole
+	// audience, at the token endpoint as at PAR; otherwise the token
+	// endpoint, as OpenID Connect Core section 9 recommends.
+	aud := r.md.TokenEndpoint
+	if c.FAPI2 {
+		aud = r.md.Issuer
+	}
+	return assertionClient(base, c, r.tokenEndpoint(), aud)
 }
 
 // jwsAlgs are the algorithms an access token is parsed with to read its

@@ -122,6 +122,58 @@ var nodeCases = []nodeCase{
 	{name: "JARMQuery", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "query.jwt" }, check: checkJARM("query.jwt", false)},
 	{name: "JARMDefault", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "jwt" }, check: checkJARM("jwt", false)},
 	{name: "JARMFormPost", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "form_post.jwt" }, check: checkJARM("form_post.jwt", true)},
+	{name: "DPoP", client: "dpop", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.DPoP = true }, check: checkDPoP(false)},
+	{name: "DPoPNonce", client: "dpop-nonce", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.DPoP = true }, check: checkDPoP(true)},
+	{name: "FAPI2", client: "fapi2", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.FAPI2, c.DPoP, c.ClientSecret = true, true, "" },
+		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+			push := onlyPush(t, s.bc)
+			if push.DPoP == "" || push.Form.Get("dpop_jkt") == "" || push.Form.Get("code_challenge_method") != "S256" {
+				t.Errorf("pushed request: DPoP proof %v, dpop_jkt %q, code_challenge_method %q; want a proof, a jkt and S256",
+					push.DPoP != "", push.Form.Get("dpop_jkt"), push.Form.Get("code_challenge_method"))
+			}
+			checkAssertion(t, op, push.Form, "fapi2")
+			tr := lastCall(t, s.bc, nodeTokenPath)
+			checkAssertion(t, op, tr.Form, "fapi2")
+			if tr.DPoP == "" || !strings.EqualFold(tr.str("token_type"), "DPoP") {
+				t.Errorf("token request: DPoP proof %v, token_type %q; want a proof and DPoP", tr.DPoP != "", tr.str("token_type"))
+			}
+		}},
+}
+
+// checkDPoP returns the check of a DPoP sign-in: every token request and
+// the userinfo call carried a proof, the tokens are of type DPoP, userinfo
+// was called with the DPoP scheme, and the sign-in's key is returned for
+// the session. With nonce the provider first answered use_dpop_nonce, and
+// the RP retried once with the nonce.
+func checkDPoP(nonce bool) func(*testing.T, *nodeOP, *nodeSignIn) {
+	return func(t *testing.T, _ *nodeOP, s *nodeSignIn) {
+		calls := s.bc.to(nodeTokenPath)
+		want := 1
+		if nonce {
+			want = 2
+		}
+		if len(calls) != want {
+			t.Fatalf("%d token requests; want %d", len(calls), want)
+		}
+		if nonce && (calls[0].Status != http.StatusBadRequest || calls[0].str("error") != "use_dpop_nonce") {
+			t.Errorf("first token request answered %d %q; want 400 use_dpop_nonce", calls[0].Status, calls[0].str("error"))
+		}
+		for i, c := range calls {
+			if c.DPoP == "" {
+				t.Errorf("token request %d carries no DPoP proof", i+1)
+			}
+		}
+		if last := calls[len(calls)-1]; !strings.EqualFold(last.str("token_type"), "DPoP") {
+			t.Errorf("token_type %q; want DPoP", last.str("token_type"))
+		}
+		ui := lastCall(t, s.bc, nodeUserinfoPath)
+		if ui.DPoP == "" || !strings.HasPrefix(ui.Authorization, "DPoP ") {
+			t.Errorf("userinfo: DPoP proof %v, Authorization scheme %q; want a proof and DPoP", ui.DPoP != "", authScheme(ui.Authorization))
+		}
+		if s.res.Tokens.DPoPKey == nil {
+			t.Error("the sign-in returned no DPoP key for the session")
+		}
+	}
 }
 
 // checkJARM returns the check of a JARM sign-in: the request asked for
@@ -185,6 +237,11 @@ func (op *nodeOP) signIn(t *testing.T, bc *backChannel, cfg rp.Config, u opUser)
 		}
 	}
 	if landed.Status != http.StatusOK || landed.URL.Host != op.appHost() || landed.URL.RequestURI() != "/reports?id=7" {
+		if bc != nil {
+			for _, c := range bc.to(nodeTokenPath) {
+				t.Logf("token request answered %d %v", c.Status, c.JSON["error_description"])
+			}
+		}
 		t.Fatalf("the sign-in did not land on /reports?id=7:\n%s", landed)
 	}
 	out := fa.only(t)

@@ -101,7 +101,7 @@ func (s *Server) checkClientAssertion(params url.Values) string {
 		return "client_assertion jti was already used"
 	}
 	s.seenJTIs[c.ID] = true
-	s.lastAssert = header
+	s.lastAssert, s.lastAssertClaims = header, payload
 	return ""
 }
 
@@ -154,4 +154,18 @@ func (s *Server) LastClientAssertionHeader() map[string]any {
 		return nil
 	}
 	return h
+}
+
+// LastClientAssertionClaims returns the claims of the last client
+// assertion (private_key_jwt) accepted, decoded from JSON, e.g. to check
+// its "aud"; nil before the first one. The map is the caller's to change.
+func (s *Server) LastClientAssertionClaims() map[string]any {
+	s.mu.Lock()
+	raw := s.lastAssertClaims
+	s.mu.Unlock()
+	var c map[string]any
+	if raw == nil || json.Unmarshal(raw, &c) != nil {
+		return nil
+	}
+	return c
 }

@@ -240,25 +240,26 @@ type Server struct {
 	closing      chan struct{}      // closed by Close; releases Faults.SlowEndpoint requests
 	closeOnce    sync.Once
 
-	mu           sync.Mutex
-	claimSrc     claimState // claim-source imitations (claimsources.go), guarded by mu
-	users        map[string]User
-	defaultSub   string
-	faults       Faults
-	keys         []*signingKey // keys[0] signs; the rest are kept old keys
-	rogue        *signingKey   // never published; used for Faults.BadSignature
-	unusable     *unusableKeys // for Faults.PublishUnusableKeys, made on first use
-	codes        map[string]*authCode
-	accessTokens map[string]*grant
-	refresh      map[string]*grant
-	counts       map[string]int
-	authTimes    map[string]time.Time // last sign-in per subject
-	sessions     map[string]string    // the subject of every session ID issued
-	sessionIDs   map[string][]string  // the session IDs of each subject, oldest first
-	lastAuthz    url.Values           // the last authorization request's parameters
-	seenJTIs     map[string]bool      // jti of every accepted client assertion
-	lastAssert   []byte               // JOSE header (JSON) of the last accepted client assertion
-	lastAuthUsed string               // client authentication method of the last successful token request
+	mu               sync.Mutex
+	claimSrc         claimState // claim-source imitations (claimsources.go), guarded by mu
+	users            map[string]User
+	defaultSub       string
+	faults           Faults
+	keys             []*signingKey // keys[0] signs; the rest are kept old keys
+	rogue            *signingKey   // never published; used for Faults.BadSignature
+	unusable         *unusableKeys // for Faults.PublishUnusableKeys, made on first use
+	codes            map[string]*authCode
+	accessTokens     map[string]*grant
+	refresh          map[string]*grant
+	counts           map[string]int
+	authTimes        map[string]time.Time // last sign-in per subject
+	sessions         map[string]string    // the subject of every session ID issued
+	sessionIDs       map[string][]string  // the session IDs of each subject, oldest first
+	lastAuthz        url.Values           // the last authorization request's parameters
+	seenJTIs         map[string]bool      // jti of every accepted client assertion
+	lastAssert       []byte               // JOSE header (JSON) of the last accepted client assertion
+	lastAssertClaims []byte               // and its claims (JSON)
+	lastAuthUsed     string               // client authentication method of the last successful token request
 
 	requirePAR     bool                      // Config.RequirePushedAuthorization
 	pushed         map[string]*pushedRequest // by request_uri (par.go)
