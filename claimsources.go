@@ -309,7 +309,7 @@ func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub str
 	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return nil, claimSourceError(ErrClaimSourceInsecure, "%s", endpoint)
 	}
-	body, ctype, err := r.claimRequest(ctx, http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
+	body, ctype, err := r.claimRequest(observedNoHost(ctx, r.obs, EndpointClaimSource, r.md.Issuer), http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +325,7 @@ func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub str
 
 // claimRequest sends a request with a Bearer token, bounded by
 // HTTPTimeout and limit bytes, and returns the body of a 200 answer and
-// its media type.
+// its media type. ctx carries the Observer's probe (observed).
 func (r *RP) claimRequest(ctx context.Context, method, endpoint, token string, body []byte, limit int64) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
 	defer cancel()
@@ -365,7 +365,7 @@ func (r *RP) graphGroups(ctx context.Context, accessToken string) ([]any, error)
 	if accessToken == "" {
 		return nil, claimSourceError(ErrGroupOverage, "the login has no access token for Graph")
 	}
-	body, _, err := r.claimRequest(ctx, http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
+	body, _, err := r.claimRequest(observed(ctx, r.obs, EndpointGraph, r.md.Issuer), http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
 		[]byte(`{"securityEnabledOnly":false}`), maxGraphSize)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,15 @@ const (
 	// (WebFinger.DiscoverIssuer), reported with Issuer and ServerAddress
 	// empty.
 	EndpointWebFinger = "webfinger"
+	// EndpointClaimSource is a distributed claims endpoint
+	// (Config.ResolveClaimSources), reported with the login's issuer and
+	// ServerAddress empty: the token names the endpoint, not the
+	// configuration.
+	EndpointClaimSource = "claim_source"
+	// EndpointGraph is Microsoft Graph's getMemberGroups
+	// (Config.EntraGroupOverage), reported with the login's issuer and
+	// Config.GraphBaseURL's host.
+	EndpointGraph = "graph"
 )
 
 // ProviderCall describes a request to the provider.
@@ -142,8 +151,8 @@ func observed(ctx context.Context, o Observer, endpoint, issuer string) context.
 // configuration's (a WebFinger domain a browser typed, a distributed
 // claims endpoint a token named): its ServerAddress is left empty, so that
 // no browser or provider makes up a label value. issuer may be "".
-func observedNoHost(ctx context.Context, o Observer, endpoint string) context.Context {
-	return observe(ctx, o, endpoint, "", false)
+func observedNoHost(ctx context.Context, o Observer, endpoint, issuer string) context.Context {
+	return observe(ctx, o, endpoint, issuer, false)
 }
 
 func observe(ctx context.Context, o Observer, endpoint, issuer string, host bool) context.Context {

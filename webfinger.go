@@ -120,7 +120,7 @@ func (f WebFinger) DiscoverIssuer(ctx context.Context, email string) (string, er
 	if timeout <= 0 {
 		timeout = DefaultHTTPTimeout
 	}
-	req, err := http.NewRequestWithContext(observedNoHost(ctx, f.Observer, EndpointWebFinger), http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(observedNoHost(ctx, f.Observer, EndpointWebFinger, ""), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", fail(ErrWebFingerAddress, "cannot build a request for domain %q", domain)
 	}
