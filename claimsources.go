@@ -64,9 +64,18 @@ const (
 // its overage claim sources.
 var graphHosts = []string{"graph.microsoft.com", "graph.windows.net"}
 
-// protectedClaims are never set from a claim source.
-var protectedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash",
-	"auth_time", "acr", "amr", "sid", "jti", "tid", "_claim_names", "_claim_sources"}
+// protectedClaims are never set from a claim source, besides
+// ProtectedClaims and the claims a login reads (see sourceMayNotSet).
+var protectedClaims = []string{"amr", "hasgroups", "_claim_names", "_claim_sources"}
+
+// sourceMayNotSet reports whether name is a claim that no claim source
+// may set: a protocol claim, one of ProtectedClaims, or one the login
+// reads to decide who signs in (UsernameClaim, EmailClaim and the
+// Matcher's ClaimNames, see readClaimNames). Entra's group overage sets
+// groups from Graph itself, not through here.
+func (r *RP) sourceMayNotSet(name string) bool {
+	return slices.Contains(protectedClaims, name) || slices.Contains(ProtectedClaims, name) || slices.Contains(r.readClaims, name)
+}
 
 func claimSourceError(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", ErrClaimSource, kind, sanitize(fmt.Sprintf(format, args...)))
@@ -155,8 +164,9 @@ func (r *RP) graphBase() string {
 }
 
 // resolveSources returns claims with the claims its sources give added
-// under the names _claim_names maps to them (never a protected claim or
-// one claims already has), without _claim_names and _claim_sources. With
+// under the names _claim_names maps to them (never one claims already
+// has, nor one sourceMayNotSet names, which is dropped and logged at
+// Warn), without _claim_names and _claim_sources. With
 // ResolveClaimSources off it returns claims unchanged. A source whose JWT
 // is issued by neither the provider nor a Config.ClaimSources issuer, or
 // a distributed source without an access token, is ignored and logged;
@@ -195,10 +205,15 @@ func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub
 			return nil, err
 		}
 		for _, name := range bySource[srcName] {
-			if _, exists := out[name]; exists || slices.Contains(protectedClaims, name) {
+			v, ok := got[name]
+			if !ok {
 				continue
 			}
-			if v, ok := got[name]; ok {
+			if r.sourceMayNotSet(name) {
+				r.log.WarnContext(ctx, "rp: claim source may not set this claim", "claim", sanitize(name), "source", sanitize(srcName))
+				continue
+			}
+			if _, exists := out[name]; !exists {
 				out[name] = v
 			}
 		}
@@ -294,7 +309,7 @@ func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub str
 	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return nil, claimSourceError(ErrClaimSourceInsecure, "%s", endpoint)
 	}
-	body, ctype, err := r.claimRequest(ctx, http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
+	body, ctype, err := r.claimRequest(observedNoHost(ctx, r.obs, EndpointClaimSource, r.md.Issuer), http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +325,7 @@ func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub str
 
 // claimRequest sends a request with a Bearer token, bounded by
 // HTTPTimeout and limit bytes, and returns the body of a 200 answer and
-// its media type.
+// its media type. ctx carries the Observer's probe (observed).
 func (r *RP) claimRequest(ctx context.Context, method, endpoint, token string, body []byte, limit int64) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
 	defer cancel()
@@ -350,7 +365,7 @@ func (r *RP) graphGroups(ctx context.Context, accessToken string) ([]any, error)
 	if accessToken == "" {
 		return nil, claimSourceError(ErrGroupOverage, "the login has no access token for Graph")
 	}
-	body, _, err := r.claimRequest(ctx, http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
+	body, _, err := r.claimRequest(observed(ctx, r.obs, EndpointGraph, r.md.Issuer), http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
 		[]byte(`{"securityEnabledOnly":false}`), maxGraphSize)
 	if err != nil {
 		return nil, err

@@ -369,8 +369,16 @@ type Config struct {
 	// loopback) is fetched with the source's access token through
 	// HTTPClient, within HTTPTimeout and 256 KiB, and may answer a JWT
 	// (verified likewise) or JSON. Resolved claims never replace one the
-	// token has, nor iss, sub, aud and the other protocol claims. A
-	// failure fails the login with an ErrClaimSource error. Default off.
+	// token has. A source may not set a claim that decides who signs in:
+	// the protocol claims (iss, sub, aud, amr, ...), ProtectedClaims
+	// (email, email_verified, preferred_username, upn, ...),
+	// UsernameClaim, EmailClaim, or a claim the Matcher reads (ClaimReader:
+	// its GroupsClaim and AttributeClaims too); such a claim from a source
+	// is dropped, with a Warn log line naming the claim (not its value),
+	// and the login goes on without it, so a distributed endpoint can
+	// never choose the local account a user is linked to. Groups that
+	// EntraGroupOverage reads from Graph are the exception. A failure
+	// fails the login with an ErrClaimSource error. Default off.
 	ResolveClaimSources bool
 
 	// ClaimSources maps the issuers, other than the provider, whose

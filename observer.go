@@ -53,14 +53,27 @@ const (
 	EndpointJWKS      = "jwks"      // the provider's signing keys
 	EndpointToken     = "token"     // code exchange and refresh
 	EndpointUserInfo  = "userinfo"  // the userinfo endpoint
+	// EndpointWebFinger is a domain's WebFinger service
+	// (WebFinger.DiscoverIssuer), reported with Issuer and ServerAddress
+	// empty.
+	EndpointWebFinger = "webfinger"
+	// EndpointClaimSource is a distributed claims endpoint
+	// (Config.ResolveClaimSources), reported with the login's issuer and
+	// ServerAddress empty: the token names the endpoint, not the
+	// configuration.
+	EndpointClaimSource = "claim_source"
+	// EndpointGraph is Microsoft Graph's getMemberGroups
+	// (Config.EntraGroupOverage), reported with the login's issuer and
+	// Config.GraphBaseURL's host.
+	EndpointGraph = "graph"
 )
 
 // ProviderCall describes a request to the provider.
 type ProviderCall struct {
 	Endpoint      string // one of the Endpoint* words
-	Issuer        string // the provider's issuer, as configured or discovered
+	Issuer        string // the provider's issuer, as configured or discovered; "" for EndpointWebFinger
 	Method        string // the HTTP method, "GET" or "POST"
-	ServerAddress string // the endpoint's host name, without port or path
+	ServerAddress string // the endpoint's host name, without port or path; "" for a host the configuration does not name (EndpointWebFinger, EndpointClaimSource)
 }
 
 // The error kinds of ProviderCallEnd.ErrorKind.
@@ -131,11 +144,27 @@ func errorKindOrNone(err error) string {
 // observed returns ctx for a request to endpoint of the provider issuer,
 // told to o as it is sent; ctx itself when o is nil.
 func observed(ctx context.Context, o Observer, endpoint, issuer string) context.Context {
+	return observe(ctx, o, endpoint, issuer, true)
+}
+
+// observedNoHost is observed for a request to a host that is not the
+// configuration's (a WebFinger domain a browser typed, a distributed
+// claims endpoint a token named): its ServerAddress is left empty, so that
+// no browser or provider makes up a label value. issuer may be "".
+func observedNoHost(ctx context.Context, o Observer, endpoint, issuer string) context.Context {
+	return observe(ctx, o, endpoint, issuer, false)
+}
+
+func observe(ctx context.Context, o Observer, endpoint, issuer string, host bool) context.Context {
 	if o == nil {
 		return ctx
 	}
 	return netlimit.WithProbe(ctx, func(req *http.Request) (context.Context, func(int, error)) {
-		c, end := o.ProviderCall(req.Context(), ProviderCall{Endpoint: endpoint, Issuer: issuer, Method: req.Method, ServerAddress: req.URL.Hostname()})
+		call := ProviderCall{Endpoint: endpoint, Issuer: issuer, Method: req.Method}
+		if host {
+			call.ServerAddress = req.URL.Hostname()
+		}
+		c, end := o.ProviderCall(req.Context(), call)
 		return c, func(status int, err error) {
 			end(ProviderCallEnd{StatusCode: status, ErrorKind: callErrorKind(status, err)})
 		}

@@ -12,9 +12,11 @@ import (
 // refreshTokens trades a refresh token for new tokens. A new ID token, when
 // the provider sends one, is verified against the sign-in's claims original
 // (see verifyRefreshed) and must be issued after the request began, less
-// the clock skew.
+// the clock skew; its claim sources are then resolved as a sign-in's
+// (resolveClaims), and the claims returned are the resolved ones.
 func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original map[string]any) (*oauth2.Token, *verifiedIDToken, error) {
 	began := r.now()
+	outer := ctx
 	ctx = context.WithValue(observed(ctx, r.obs, EndpointToken, r.md.Issuer), oauth2.HTTPClient, r.tokenClient)
 	tok, err := r.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
@@ -34,7 +36,13 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 	if err != nil {
 		return nil, nil, err
 	}
-	return tok, id, nil
+	claims, _, err := r.resolveClaims(outer, id, nil, tok.AccessToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	resolved := *id
+	resolved.claims = claims
+	return tok, &resolved, nil
 }
 
 // Refresh trades a refresh token for new tokens at the token endpoint
@@ -43,13 +51,16 @@ func (r *RP) refreshTokens(ctx context.Context, refreshToken string, original ma
 // new tokens is verified like a sign-in's and must keep signIn's iss, sub,
 // aud, azp and auth_time and be issued after the request began, less the
 // clock skew; the claims it returns are then signIn's with the new ID
-// token's over them, and nil when the provider sent no ID token.
+// token's over them, and nil when the provider sent no ID token. With
+// Config.ResolveClaimSources or EntraGroupOverage, the new ID token's
+// claim sources and group overage are resolved first, as at sign-in
+// (userinfo is not called); a failure is an ErrClaimSource error.
 //
 // The new Tokens hold the provider's new refresh token, or refreshToken
 // again when the provider did not rotate it, and an Expiry by the RP's
 // clock. Failures are a *TokenError (Refresh true; an OAuth error such as
-// invalid_grant means the provider refused: sign the user in again) or an
-// *IDTokenError. Neither carries a token.
+// invalid_grant means the provider refused: sign the user in again), an
+// *IDTokenError, or an ErrClaimSource error. None carries a token.
 //
 // Under Config.DPoP use RefreshDPoP with the session's key: Refresh draws
 // a new key, to which a provider that bound the refresh token to the

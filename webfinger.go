@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/oidcrp/rp/internal/loopback"
+	"github.com/oidcrp/rp/internal/netlimit"
 )
 
 // IssuerRel is the WebFinger link relation of an OpenID Connect issuer
@@ -49,29 +51,64 @@ const MaxWebFingerSize = 32 << 10
 // maxEmail bounds the address DiscoverIssuer looks up.
 const maxEmail = 320
 
+// WebFinger asks a domain which OpenID Connect issuer its users sign in
+// with (OpenID Connect Discovery 1.0 section 2, RFC 7033), for an
+// email-first sign-in page. The zero value is ready to use.
+type WebFinger struct {
+	// HTTPClient sends the request. Default http.DefaultClient's
+	// transport. Its transport is wrapped so that the answer is cut off
+	// past MaxWebFingerSize and the request past Timeout, as the RP's
+	// provider calls are. The domain comes from the address a browser
+	// typed: give the client of a github.com/oidcrp/rp/outbound Policy,
+	// which refuses private and cloud metadata addresses and redirects to
+	// other hosts (its CheckRedirect is asked after DiscoverIssuer's own
+	// https-only rule).
+	HTTPClient *http.Client
+
+	// Timeout bounds the request, redirects included, on top of the
+	// deadline of its context (and of HTTPClient.Timeout when shorter).
+	// Default DefaultHTTPTimeout.
+	Timeout time.Duration
+
+	// Observer, when set, is told of the request as a ProviderCall of
+	// EndpointWebFinger. Its Issuer and ServerAddress are empty: the
+	// domain is the browser's, not the configuration's, and must not
+	// become a metric label.
+	Observer Observer
+}
+
+// DiscoverIssuer finds the issuer of email with WebFinger{HTTPClient:
+// client}; see WebFinger.DiscoverIssuer.
+func DiscoverIssuer(ctx context.Context, client *http.Client, email string) (string, error) {
+	return WebFinger{HTTPClient: client}.DiscoverIssuer(ctx, email)
+}
+
 // DiscoverIssuer finds the OpenID Connect issuer of an email address by
-// WebFinger (OpenID Connect Discovery 1.0 section 2, RFC 7033), for an
-// email-first sign-in page: it asks
+// WebFinger: it asks
 // https://<domain>/.well-known/webfinger?resource=acct:<email>&rel=IssuerRel
 // and returns the href of the answer's issuer link. Use the issuer as an
 // Authority only for a provider the application trusts: WebFinger says
 // which provider the domain uses, not that the application should accept
 // it.
 //
-// The request is made over https only, with client (nil means
-// http.DefaultClient's transport), within ctx and at most
-// DefaultHTTPTimeout; redirects are followed only to https URLs, at most
-// three. The answer must be 200 OK, at most MaxWebFingerSize bytes, one
-// JSON object (content type application/jrd+json or application/json)
-// whose links are objects with string rel and href. The issuer must be an
-// absolute https URL without user, query or fragment; http is accepted
-// only for a loopback issuer named by a loopback domain, which is how
-// tests run. Several different issuer links are refused. Errors match
-// ErrWebFinger and one of the ErrWebFinger* kinds; they never hold the
+// The request is made over https only, within ctx and f.Timeout;
+// redirects are followed only to https URLs, at most three. The answer
+// must be 200 OK, at most MaxWebFingerSize bytes, one JSON object
+// (content type application/jrd+json or application/json) whose links
+// are objects with string rel and href. The issuer must be an absolute
+// https URL without user, query or fragment; http is accepted only for a
+// loopback issuer named by a loopback domain, which is how tests run.
+// Several different issuer links are refused. Errors match ErrWebFinger
+// and one of the ErrWebFinger* kinds (a request that ran out of time is
+// ErrWebFingerUnavailable and matches context.DeadlineExceeded too, one
+// the outbound policy refused matches its error); they never hold the
 // answer's body.
-func DiscoverIssuer(ctx context.Context, client *http.Client, email string) (string, error) {
+func (f WebFinger) DiscoverIssuer(ctx context.Context, email string) (string, error) {
 	fail := func(kind error, format string, args ...any) error {
 		return fmt.Errorf("%w: %w: %s", ErrWebFinger, kind, fmt.Sprintf(format, args...))
+	}
+	failed := func(kind error, cause error, format string, args ...any) error {
+		return fmt.Errorf("%w: %w: %s: %w", ErrWebFinger, kind, fmt.Sprintf(format, args...), cause)
 	}
 	domain, ok := emailDomain(email)
 	if !ok {
@@ -79,40 +116,46 @@ func DiscoverIssuer(ctx context.Context, client *http.Client, email string) (str
 	}
 	u := url.URL{Scheme: "https", Host: domain, Path: "/.well-known/webfinger",
 		RawQuery: url.Values{"resource": {"acct:" + email}, "rel": {IssuerRel}}.Encode()}
-	ctx, cancel := context.WithTimeout(ctx, DefaultHTTPTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultHTTPTimeout
+	}
+	req, err := http.NewRequestWithContext(observedNoHost(ctx, f.Observer, EndpointWebFinger, ""), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", fail(ErrWebFingerAddress, "cannot build a request for domain %q", domain)
 	}
 	req.Header.Set("Accept", "application/jrd+json, application/json")
-	c := http.Client{}
-	if client != nil {
-		c = *client
-	}
-	c.CheckRedirect = func(next *http.Request, via []*http.Request) error {
-		if next.URL.Scheme != "https" {
+	c := netlimit.Client(f.HTTPClient, MaxWebFingerSize, timeout)
+	next := c.CheckRedirect
+	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if r.URL.Scheme != "https" {
 			return errors.New("redirected off https")
 		}
 		if len(via) >= 3 {
 			return errors.New("too many redirects")
 		}
+		if next != nil {
+			return next(r, via)
+		}
 		return nil
 	}
 	resp, err := c.Do(req)
+	if errors.Is(err, netlimit.ErrTooLarge) {
+		return "", fail(ErrWebFingerTooLarge, "the answer of %s exceeds %d bytes", domain, MaxWebFingerSize)
+	}
 	if err != nil {
-		return "", fail(ErrWebFingerUnavailable, "request to %s failed: %v", domain, err)
+		return "", failed(ErrWebFingerUnavailable, err, "request to %s failed", domain)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", fail(ErrWebFingerUnavailable, "%s answered %s, not 200 OK", domain, resp.Status)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxWebFingerSize+1))
-	if err != nil {
-		return "", fail(ErrWebFingerUnavailable, "reading the answer of %s failed: %v", domain, err)
-	}
-	if len(body) > MaxWebFingerSize {
+	body, err := io.ReadAll(resp.Body)
+	if errors.Is(err, netlimit.ErrTooLarge) {
 		return "", fail(ErrWebFingerTooLarge, "the answer of %s exceeds %d bytes", domain, MaxWebFingerSize)
+	}
+	if err != nil {
+		return "", failed(ErrWebFingerUnavailable, err, "reading the answer of %s failed", domain)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/jrd+json" && mt != "application/json" {
 		return "", fail(ErrWebFingerMalformed, "the answer of %s has content type %q, not application/jrd+json", domain, mt)

@@ -92,6 +92,19 @@ type Connections struct {
 	// with a message and every button.
 	EmailFirst bool
 
+	// WebFingerDiscovery, with EmailFirst, routes an address whose domain
+	// no connection owns by WebFinger (rp.WebFinger.DiscoverIssuer): the
+	// Site asks the domain for its OpenID Connect issuer, through RP's
+	// HTTPClient (the outbound Policy's, which keeps the lookup off
+	// private addresses) within RP's HTTPTimeout, and sends the user to
+	// the one enabled connection (Authority or Endpoints.Issuer, or the
+	// discovered issuer) or static Provider whose issuer is exactly that
+	// one. An issuer nothing here is configured for is never signed in
+	// with: such an address, or one whose lookup fails, counts as owned by
+	// no connection (NoMatchURL, or the chooser). Consumer mail domains
+	// are not asked. Default off.
+	WebFingerDiscovery bool
+
 	// NoMatchURL, with EmailFirst, is where an address that no single
 	// connection owns is sent, with its email and return_to parameters:
 	// the application's password sign-in page, say. Default: the

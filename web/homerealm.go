@@ -15,6 +15,10 @@ import (
 // its LoginURL carries the address as login_hint. It fails with
 // connection.ErrInvalidEmail, ErrConsumerDomain, ErrNoConnectionForDomain
 // or ErrAmbiguousDomain (see connection.Route), never guessing; with
+// Connections.WebFingerDiscovery, an address whose domain no connection
+// owns is routed by its WebFinger issuer to the one provider or
+// connection configured for that issuer (ErrNoConnectionForDomain when
+// none is, or the lookup fails; ErrAmbiguousDomain when several are); with
 // connection.ErrDisabled when the Site has no Connections; and with
 // ErrConnectionUnavailable when the store cannot be read.
 func (w *Site) RouteEmail(ctx context.Context, email string) (LoginLink, error) {
@@ -30,6 +34,14 @@ func (w *Site) RouteEmail(ctx context.Context, email string) (LoginLink, error) 
 		all[i] = e.settings
 	}
 	s, err := connection.Route(all, email, connection.RouteOptions{RequireVerified: w.conns.cfg.RequireVerifiedDomains})
+	if errors.Is(err, connection.ErrNoConnectionForDomain) && w.conns.cfg.WebFingerDiscovery {
+		l, err := w.routeByWebFinger(ctx, email, set)
+		if err != nil {
+			return LoginLink{}, err
+		}
+		l.LoginURL += "?" + url.Values{"login_hint": {email}}.Encode()
+		return l, nil
+	}
 	if err != nil {
 		return LoginLink{}, err
 	}
