@@ -49,6 +49,14 @@ type ProviderMetadata struct {
 	// provider accepts no other (Config.PushedAuthorization is then on).
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// The JWE algorithms the provider encrypts ID tokens and userinfo
+	// with, and the JWS algorithms it signs userinfo with, as advertised
+	// (see Config.DecryptionKeys).
+	IDTokenEncryptionAlgValuesSupported  []string `json:"id_token_encryption_alg_values_supported,omitempty"`
+	IDTokenEncryptionEncValuesSupported  []string `json:"id_token_encryption_enc_values_supported,omitempty"`
+	UserInfoSigningAlgValuesSupported    []string `json:"userinfo_signing_alg_values_supported,omitempty"`
+	UserInfoEncryptionAlgValuesSupported []string `json:"userinfo_encryption_alg_values_supported,omitempty"`
+	UserInfoEncryptionEncValuesSupported []string `json:"userinfo_encryption_enc_values_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

@@ -32,6 +32,7 @@ type idTokenVerifier struct {
 	keys     *keySet
 	skew     time.Duration
 	now      func() time.Time
+	dec      *decrypter // Config.DecryptionKeys; nil: none (jwe.go)
 }
 
 func newIDTokenVerifier(policy issuerPolicy, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {

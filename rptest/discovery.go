@@ -56,6 +56,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 	doc["request_parameter_supported"] = true
 	doc["request_uri_parameter_supported"] = false
 	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
+	s.advertiseEncryption(doc)
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")
 	}

@@ -272,6 +272,14 @@ type Faults struct {
 	// PushedAuthorization makes the pushed authorization request endpoint
 	// misbehave (see PARFaults); HugeResponse "par" pads its answers.
 	PushedAuthorization PARFaults
+
+	// Encryption spoils the JWEs of Config.IDTokenEncryption and
+	// Config.UserInfoEncryption (see EncryptionFaults).
+	Encryption EncryptionFaults
+
+	// SignedUserInfo spoils the signed userinfo answers of
+	// Config.SignedUserInfo (see SignedUserInfoFaults).
+	SignedUserInfo SignedUserInfoFaults
 }
 
 // clone returns a copy of f that shares no memory with it.
@@ -297,6 +305,10 @@ func (f Faults) clone() Faults {
 	}
 	if f.ExtraJWKS != nil {
 		f.ExtraJWKS = slices.Clone(f.ExtraJWKS)
+	}
+	if f.Encryption.KeyID != nil {
+		v := *f.Encryption.KeyID
+		f.Encryption.KeyID = &v
 	}
 	return f
 }

@@ -140,6 +140,24 @@ type Config struct {
 	// DiscoveryStatus, DiscoveryBody, HugeResponse of EndpointDiscovery)
 	// apply to it. Off by default: only PathDiscovery is served.
 	OAuthMetadataOnly bool
+
+	// IDTokenEncryption, when set, encrypts every ID token the provider
+	// issues (token endpoint, authorization response, refresh) to the
+	// client's key: the signed ID token becomes the plaintext of a JWE
+	// with cty "JWT" (a nested JWT). Faults.Encryption spoils it.
+	// NewServer panics on a key, alg or enc it cannot use.
+	IDTokenEncryption *Encryption
+
+	// SignedUserInfo makes the userinfo endpoint answer application/jwt:
+	// its claims, with iss and aud added, signed with the current signing
+	// key. Faults.SignedUserInfo spoils it.
+	SignedUserInfo bool
+
+	// UserInfoEncryption, when set, encrypts userinfo answers
+	// (application/jwt) to the client's key: the signed JWT (cty "JWT")
+	// under SignedUserInfo, else the JSON claims. NewServer panics as for
+	// IDTokenEncryption.
+	UserInfoEncryption *Encryption
 }
 
 // User is a test account at the provider.
@@ -215,6 +233,8 @@ type Server struct {
 	requirePAR     bool                      // Config.RequirePushedAuthorization
 	pushed         map[string]*pushedRequest // by request_uri (par.go)
 	requestObjects int                       // request objects accepted (jar.go)
+
+	enc encryptionConfig // Config.IDTokenEncryption and friends (encrypt.go)
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -269,6 +289,7 @@ func NewServer(cfg Config) *Server {
 		sessionIDs:   make(map[string][]string),
 		seenJTIs:     make(map[string]bool),
 		closing:      make(chan struct{}),
+		enc:          newEncryptionConfig(cfg),
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +
