@@ -227,12 +227,15 @@ type Config struct {
 	// one, to rotate. An encrypted ID token (from the token endpoint, the
 	// authorization response or a refresh) is decrypted and must then be
 	// a signed JWT, verified as any ID token; an unsigned one is refused.
-	// Register the public halves at the provider (PublicJWKS). Default
-	// none: an encrypted token fails with ErrNoDecryptionKey.
+	// Tokens.IDToken is then that signed JWT, as id_token_hint needs it.
+	// Encrypted userinfo is decrypted with the same keys. Register the
+	// public halves at the provider (PublicJWKS). Default none: an
+	// encrypted token fails with ErrNoDecryptionKey.
 	DecryptionKeys []DecryptionKey `json:"-"`
 
 	// RequireEncryptedIDToken refuses ID tokens that are not encrypted
-	// (ErrEncryptionRequired), for a client registered with
+	// (ErrEncryptionRequired) in Callback, Refresh and VerifyIDToken
+	// alike, for a client registered with
 	// id_token_encrypted_response_alg. Validate requires DecryptionKeys
 	// with it. Default false: with DecryptionKeys, encrypted and plain
 	// signed ID tokens are both accepted.

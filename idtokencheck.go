@@ -93,7 +93,7 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began tim
 		return nil, err
 	}
 	facts.alg = h.Algorithm
-	return &verifiedIDToken{token: facts, claims: claims}, nil
+	return &verifiedIDToken{token: facts, claims: claims, signed: raw}, nil
 }
 
 // checkClaims checks the claims of a token whose signature verified, in

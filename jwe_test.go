@@ -64,6 +64,15 @@ func withKeys(keys ...DecryptionKey) func(*Config) {
 	return func(c *Config) { c.DecryptionKeys = keys }
 }
 
+// requireEncrypted configures keys and refuses plain ID tokens, so that a
+// login that succeeds proves its ID tokens were encrypted.
+func requireEncrypted(keys ...DecryptionKey) func(*Config) {
+	return func(c *Config) { c.DecryptionKeys, c.RequireEncryptedIDToken = keys, true }
+}
+
+// isJWS reports whether the Secret holds a compact JWS.
+func isJWS(s Secret) bool { return strings.Count(string(s), ".") == 2 }
+
 // isJWE reports whether the Secret holds a compact JWE.
 func isJWE(s Secret) bool { return strings.Count(string(s), ".") == 4 }
 
@@ -78,19 +87,20 @@ func TestEncryptedIDTokenAlgorithms(t *testing.T) {
 				key = rsaKey
 			}
 			t.Run(alg+"/"+enc, func(t *testing.T) {
-				h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, alg, enc)}, withKeys(key))
+				h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, alg, enc)}, requireEncrypted(key))
 				res, err := h.login()
 				if err != nil {
 					t.Fatalf("login: %v", err)
 				}
-				if !isJWE(res.Tokens.IDToken) || res.Claims.Subject != alice.Subject {
-					t.Fatalf("ID token encrypted %v, subject %q; want an encrypted token for alice", isJWE(res.Tokens.IDToken), res.Claims.Subject)
+				// Tokens.IDToken is the signed JWT, for id_token_hint.
+				if !isJWS(res.Tokens.IDToken) || res.Claims.Subject != alice.Subject {
+					t.Fatalf("Tokens.IDToken signed JWT %v, subject %q; want the decrypted token for alice", isJWS(res.Tokens.IDToken), res.Claims.Subject)
 				}
 			})
 		}
 	}
 	t.Run("ECDH-ES on P-384", func(t *testing.T) {
-		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, ec384, "ECDH-ES", "A256GCM")}, withKeys(ec384))
+		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, ec384, "ECDH-ES", "A256GCM")}, requireEncrypted(ec384))
 		if _, err := h.login(); err != nil {
 			t.Fatalf("login: %v", err)
 		}
@@ -101,7 +111,7 @@ func TestEncryptedIDTokenFlows(t *testing.T) {
 	key := DecryptionKey{KeyID: "k", Key: testECKeys()[0]}
 	t.Run("hybrid, form_post: front and back channel", func(t *testing.T) {
 		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, "", "")}, func(c *Config) {
-			c.DecryptionKeys, c.ResponseType = []DecryptionKey{key}, "code id_token"
+			c.DecryptionKeys, c.RequireEncryptedIDToken, c.ResponseType = []DecryptionKey{key}, true, "code id_token"
 		})
 		method, v := h.respond(h.start())
 		if !isJWE(Secret(v.Get("id_token"))) {
@@ -111,20 +121,31 @@ func TestEncryptedIDTokenFlows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("login: %v", err)
 		}
-		if !isJWE(res.Tokens.IDToken) {
-			t.Fatal("the token endpoint's ID token is not encrypted")
+		if !isJWS(res.Tokens.IDToken) {
+			t.Fatal("Tokens.IDToken is not the decrypted, signed ID token")
+		}
+		// VerifyIDToken decrypts too, and requires encryption as Callback does.
+		if _, err := h.rp.VerifyIDToken(t.Context(), v.Get("id_token"), VerifyOptions{}); err != nil {
+			t.Fatalf("VerifyIDToken of the encrypted token: %v", err)
+		}
+		if _, err := h.rp.VerifyIDToken(t.Context(), string(res.Tokens.IDToken), VerifyOptions{}); !errors.Is(err, ErrEncryptionRequired) {
+			t.Fatalf("VerifyIDToken of the plain token: %v; want ErrEncryptionRequired", err)
 		}
 	})
 	t.Run("implicit, fragment", func(t *testing.T) {
 		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, "", "")}, func(c *Config) {
-			c.DecryptionKeys, c.ResponseType, c.ResponseMode = []DecryptionKey{key}, "id_token", "fragment"
+			c.DecryptionKeys, c.RequireEncryptedIDToken, c.ResponseType, c.ResponseMode = []DecryptionKey{key}, true, "id_token", "fragment"
 		})
-		if _, err := h.deliver(h.respond(h.start())); err != nil {
+		res, err := h.deliver(h.respond(h.start()))
+		if err != nil {
 			t.Fatalf("login: %v", err)
+		}
+		if !isJWS(res.Tokens.IDToken) {
+			t.Fatal("Tokens.IDToken is not the decrypted, signed ID token")
 		}
 	})
 	t.Run("refresh", func(t *testing.T) {
-		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, "", "")}, withKeys(key))
+		h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, key, "", "")}, requireEncrypted(key))
 		res, err := h.login()
 		if err != nil {
 			t.Fatal(err)
@@ -133,8 +154,8 @@ func TestEncryptedIDTokenFlows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
-		if !isJWE(tok.IDToken) || claims == nil || claims.Subject != alice.Subject {
-			t.Fatalf("refreshed ID token encrypted %v, claims %v", isJWE(tok.IDToken), claims)
+		if !isJWS(tok.IDToken) || claims == nil || claims.Subject != alice.Subject {
+			t.Fatalf("refreshed ID token decrypted %v, claims %v", isJWS(tok.IDToken), claims)
 		}
 		h.op.SetFaults(rptest.Faults{Encryption: rptest.EncryptionFaults{WrongKey: true}})
 		if _, _, err := h.rp.Refresh(t.Context(), tok.RefreshToken, claims); !errors.Is(err, ErrDecryptionFailed) {
@@ -168,7 +189,7 @@ func TestEncryptedIDTokenKeyRotation(t *testing.T) {
 		{"kid of one key, encrypted to the other", []DecryptionKey{newKey, oldKey}, oldKey, rptest.EncryptionFaults{KeyID: ptr("new")}, ErrDecryptionFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, tc.to, "RSA-OAEP-256", "A256GCM")}, withKeys(tc.keys...))
+			h := newHarness(t, rptest.Config{IDTokenEncryption: clientEncryption(t, tc.to, "RSA-OAEP-256", "A256GCM")}, requireEncrypted(tc.keys...))
 			h.op.SetFaults(rptest.Faults{Encryption: tc.faults})
 			_, err := h.login()
 			if tc.want == nil && err != nil {
