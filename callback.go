@@ -31,7 +31,7 @@ type Result struct {
 // Tokens are the tokens of a completed login. The token strings are of type
 // Secret, so printing or logging a Result never reveals them.
 type Tokens struct {
-	IDToken      Secret // the ID token as received (for id_token_hint at logout)
+	IDToken      Secret // the ID token as received, decrypted when it was encrypted (for id_token_hint at logout, which must be the signed JWT)
 	AccessToken  Secret // for the provider's APIs and userinfo; "" in the id_token flow
 	RefreshToken Secret // "" unless the provider issued one (offline_access)
 	TokenType    string // usually "Bearer"

@@ -293,6 +293,26 @@ type Config struct {
 	// HMAC algorithms are never accepted.
 	SigningAlgs []string
 
+	// DecryptionKeys are the private keys the provider may encrypt ID
+	// tokens and userinfo responses to (JWE, see DecryptionKey): put a new
+	// key first and keep the old one until the provider has the new
+	// one, to rotate. An encrypted ID token (from the token endpoint, the
+	// authorization response or a refresh) is decrypted and must then be
+	// a signed JWT, verified as any ID token; an unsigned one is refused.
+	// Tokens.IDToken is then that signed JWT, as id_token_hint needs it.
+	// Encrypted userinfo is decrypted with the same keys. Register the
+	// public halves at the provider (PublicJWKS). Default none: an
+	// encrypted token fails with ErrNoDecryptionKey.
+	DecryptionKeys []DecryptionKey `json:"-"`
+
+	// RequireEncryptedIDToken refuses ID tokens that are not encrypted
+	// (ErrEncryptionRequired) in Callback, Refresh and VerifyIDToken
+	// alike, for a client registered with
+	// id_token_encrypted_response_alg. Validate requires DecryptionKeys
+	// with it. Default false: with DecryptionKeys, encrypted and plain
+	// signed ID tokens are both accepted.
+	RequireEncryptedIDToken bool
+
 	// ClockSkew is the tolerance for clock differences when checking token
 	// times. Default DefaultClockSkew; at most MaxClockSkew.
 	ClockSkew time.Duration
@@ -626,6 +646,7 @@ func (c *Config) Validate() error {
 	if c.FAPI2 {
 		fapiProblems(c, &v)
 	}
+	c.validateDecryption(&v)
 	for i, s := range c.CookieSecrets {
 		if len(s) < 32 {
 			v.add("CookieSecrets", fmt.Sprintf("secret %d is %d bytes; use at least 32 random bytes", i, len(s)))

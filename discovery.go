@@ -60,6 +60,15 @@ type ProviderMetadata struct {
 	// accepts in DPoP proofs (RFC 9449); with Config.DPoP it must include
 	// DPoPAlg when not empty.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+
+	// The JWE algorithms the provider encrypts ID tokens and userinfo
+	// with, and the JWS algorithms it signs userinfo with, as advertised
+	// (see Config.DecryptionKeys).
+	IDTokenEncryptionAlgValuesSupported  []string `json:"id_token_encryption_alg_values_supported,omitempty"`
+	IDTokenEncryptionEncValuesSupported  []string `json:"id_token_encryption_enc_values_supported,omitempty"`
+	UserInfoSigningAlgValuesSupported    []string `json:"userinfo_signing_alg_values_supported,omitempty"`
+	UserInfoEncryptionAlgValuesSupported []string `json:"userinfo_encryption_alg_values_supported,omitempty"`
+	UserInfoEncryptionEncValuesSupported []string `json:"userinfo_encryption_enc_values_supported,omitempty"`
 }
 
 // Discovery failures. Every *DiscoveryError matches ErrDiscovery and exactly

@@ -285,3 +285,61 @@ func sanitize(s string) string {
 	}
 	return s[:cut] + "…"
 }
+
+// ErrDecryption is matched by every rejection of an encrypted (JWE) ID
+// token or userinfo response below. None of them carries the token, the
+// plaintext or key material.
+var ErrDecryption = errors.New("rp: encrypted token could not be decrypted")
+
+// decryptionError is a kind of decryption failure; it matches itself and
+// ErrDecryption.
+type decryptionError struct{ msg string }
+
+func (e *decryptionError) Error() string        { return e.msg }
+func (e *decryptionError) Is(target error) bool { return target == ErrDecryption }
+
+// Kinds of decryption failure. Each matches ErrDecryption; for an ID token
+// they are the Kind of an *IDTokenError (which matches ErrInvalidIDToken
+// too), for userinfo they are wrapped with ErrUserInfo.
+var (
+	// ErrDecryptionMalformed: the token is not a compact JWE this library
+	// can read (header not a JSON object, compressed, over-long).
+	ErrDecryptionMalformed error = &decryptionError{"rp: encrypted token is not a well-formed compact JWE"}
+	// ErrDecryptionAlgorithm: the JWE's key management (alg) or content
+	// encryption (enc) algorithm is not one the library supports
+	// (SupportedKeyManagementAlgs, SupportedContentEncryptions).
+	ErrDecryptionAlgorithm error = &decryptionError{"rp: encrypted token uses an algorithm that is not allowed"}
+	// ErrDecryptionRSA15: the JWE uses RSA1_5 key management, which is
+	// always refused (it is open to padding-oracle attacks).
+	ErrDecryptionRSA15 error = &decryptionError{"rp: encrypted token uses RSA1_5 key management, which is refused"}
+	// ErrNoDecryptionKey: no Config.DecryptionKeys entry fits the JWE's
+	// kid and alg (or none is configured).
+	ErrNoDecryptionKey error = &decryptionError{"rp: no decryption key fits the encrypted token"}
+	// ErrDecryptionFailed: a fitting key was tried and the JWE did not
+	// decrypt or authenticate with it: it was encrypted to another key or
+	// altered.
+	ErrDecryptionFailed error = &decryptionError{"rp: encrypted token does not decrypt with the configured keys"}
+	// ErrEncryptionRequired: Config.RequireEncryptedIDToken is set and the
+	// ID token is not encrypted.
+	ErrEncryptionRequired error = &decryptionError{"rp: ID token is not encrypted although encryption is required"}
+)
+
+// Signed userinfo (application/jwt) rejections. Each is wrapped with
+// ErrUserInfo; a signed userinfo of another subject fails with
+// ErrUserInfoSubjectMismatch as plain userinfo does.
+var (
+	// ErrUserInfoMalformed: the userinfo JWT is not a compact JWS (or a
+	// JWE wrapping one or a JSON object) with a JSON object as claims.
+	ErrUserInfoMalformed = errors.New("rp: signed userinfo is not a well-formed JWT")
+	// ErrUserInfoAlgorithm: the userinfo JWT's alg is not in the ID
+	// token's allow-list (Config.SigningAlgs); "none" never is.
+	ErrUserInfoAlgorithm = errors.New("rp: signed userinfo signature algorithm not allowed")
+	// ErrUserInfoSignature: no key of the provider verifies the userinfo
+	// JWT's signature.
+	ErrUserInfoSignature = errors.New("rp: signed userinfo signature does not verify with the provider's keys")
+	// ErrUserInfoIssuer: the userinfo JWT's iss is not the provider's.
+	ErrUserInfoIssuer = errors.New("rp: signed userinfo issued by another issuer")
+	// ErrUserInfoAudience: the userinfo JWT's aud does not name this
+	// client.
+	ErrUserInfoAudience = errors.New("rp: signed userinfo not issued for this client")
+)

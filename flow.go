@@ -42,6 +42,9 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	}
 	if !responseTypeHas(rt, "code") {
 		t := frontChannelTokens(params, r)
+		if front != nil {
+			t.IDToken = Secret(front.signed) // decrypted when encrypted
+		}
 		if err := r.hookTokens(ctx, t, params.Get("scope")); err != nil {
 			return nil, nil, err
 		}
@@ -79,11 +82,8 @@ func (r *RP) tokens(ctx context.Context, params url.Values, tx *transaction) (*v
 	if id == nil {
 		return nil, nil, ErrMissingIDToken
 	}
-	if rawID == "" {
-		rawID = params.Get("id_token")
-	}
 	t := &Tokens{
-		IDToken:      Secret(rawID),
+		IDToken:      Secret(id.signed), // the one verified, decrypted when encrypted
 		AccessToken:  Secret(tok.AccessToken),
 		RefreshToken: Secret(tok.RefreshToken),
 		TokenType:    tok.TokenType,

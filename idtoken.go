@@ -32,6 +32,7 @@ type idTokenVerifier struct {
 	keys     *keySet
 	skew     time.Duration
 	now      func() time.Time
+	dec      *decrypter // Config.DecryptionKeys; nil: none (jwe.go)
 }
 
 func newIDTokenVerifier(policy issuerPolicy, clientID string, algs []string, keys *keySet, skew time.Duration, now func() time.Time) *idTokenVerifier {
@@ -42,6 +43,7 @@ func newIDTokenVerifier(policy issuerPolicy, clientID string, algs []string, key
 type verifiedIDToken struct {
 	token  *idTokenFacts
 	claims map[string]any
+	signed string // the signed JWT verified: the token, or an encrypted token's plaintext
 }
 
 // verify checks raw, that it was issued no earlier than began (the start

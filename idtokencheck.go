@@ -64,6 +64,10 @@ func (f *idTokenFacts) VerifyAccessToken(value string) error {
 // signature verified once with the key its header selects, and its claims
 // decoded once.
 func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began time.Time) (*verifiedIDToken, error) {
+	raw, err := v.openIDToken(raw)
+	if err != nil {
+		return nil, err
+	}
 	jws, err := jose.ParseSignedCompact(raw, parseAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, idTokenError(ErrIDTokenMalformed, nil, "not a compact JWS signed with an allowed algorithm")
@@ -89,7 +93,7 @@ func (v *idTokenVerifier) verifyToken(ctx context.Context, raw string, began tim
 		return nil, err
 	}
 	facts.alg = h.Algorithm
-	return &verifiedIDToken{token: facts, claims: claims}, nil
+	return &verifiedIDToken{token: facts, claims: claims, signed: raw}, nil
 }
 
 // checkClaims checks the claims of a token whose signature verified, in

@@ -108,8 +108,7 @@ func (r *RP) RefreshDPoP(ctx context.Context, refreshToken Secret, key *DPoPKey,
 	if id == nil {
 		return t, nil, nil
 	}
-	rawID, _ := tok.Extra("id_token").(string)
-	t.IDToken = Secret(rawID)
+	t.IDToken = Secret(id.signed) // the id_token, decrypted when encrypted
 	maps.Copy(original, id.claims)
 	return t, newClaims(original, nil), nil
 }

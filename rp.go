@@ -138,6 +138,9 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	if ps := providerProblems(&cfg, md); len(ps) > 0 {
 		return nil, &ConfigError{Problems: ps}
 	}
+	if ps := decryptionProblems(&cfg, md); len(ps) > 0 {
+		return nil, &ConfigError{Problems: ps}
+	}
 	algs, err := signingAlgs(cfg.SigningAlgs, md.IDTokenSigningAlgValuesSupported, cfg.FAPI2)
 	if err != nil {
 		return nil, err
@@ -148,6 +151,7 @@ func New(ctx context.Context, cfg Config) (*RP, error) {
 	r.claimKeys = r.claimSourceKeys()
 	r.issuers = issuerPolicy{issuer: md.Issuer, allowedTenants: slices.Clone(cfg.AllowedTenants), anyTenant: cfg.AllowAnyTenant}
 	r.ids = newIDTokenVerifier(r.issuers, cfg.ClientID, algs, r.keys, cfg.ClockSkew, cfg.Now)
+	r.ids.dec = newDecrypter(&cfg)
 	method := cfg.clientAuth(md)
 	secret := string(cfg.ClientSecret)
 	if method == "none" || method == "private_key_jwt" || isMTLSMethod(method) {

@@ -155,7 +155,7 @@ func (r *RP) userInfo(ctx context.Context, accessToken, sub string) (map[string]
 		return nil, fail("the server answered %s", resp.Status)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/jwt" {
-		return nil, fail("signed userinfo responses (application/jwt) are not supported")
+		return r.userInfoJWT(ctx, body, sub) // signed or encrypted (userinfojwt.go)
 	}
 	claims, err := decodeClaims(body)
 	if err != nil {

@@ -59,6 +59,7 @@ func (s *Server) discoveryDocument(f Faults) map[string]any {
 	doc["dpop_signing_alg_values_supported"] = slices.Clone(s.dpop.algs)
 	doc["request_object_signing_alg_values_supported"] = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 	s.addMTLSMetadata(doc, f)
+	s.advertiseEncryption(doc)
 	if f.OmitJWKSURI {
 		delete(doc, "jwks_uri")
 	}

@@ -282,6 +282,14 @@ type Faults struct {
 
 	// DPoP makes the DPoP handling misbehave (see DPoPFaults).
 	DPoP DPoPFaults
+
+	// Encryption spoils the JWEs of Config.IDTokenEncryption and
+	// Config.UserInfoEncryption (see EncryptionFaults).
+	Encryption EncryptionFaults
+
+	// SignedUserInfo spoils the signed userinfo answers of
+	// Config.SignedUserInfo (see SignedUserInfoFaults).
+	SignedUserInfo SignedUserInfoFaults
 }
 
 // clone returns a copy of f that shares no memory with it.
@@ -309,6 +317,10 @@ func (f Faults) clone() Faults {
 		f.ExtraJWKS = slices.Clone(f.ExtraJWKS)
 	}
 	f.JARM = f.JARM.clone()
+	if f.Encryption.KeyID != nil {
+		v := *f.Encryption.KeyID
+		f.Encryption.KeyID = &v
+	}
 	return f
 }
 

@@ -29,7 +29,8 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 
 	if claims, typ := s.tokenShape(in, f, now); claims != nil {
 		applyExtraClaims(claims, f.ExtraIDTokenClaims)
-		return s.signIDToken(key, claims, typ, f)
+		tok, err := s.signIDToken(key, claims, typ, f)
+		return s.sealIDToken(tok, err, f)
 	}
 	claims := map[string]any{}
 	if u, ok := s.user(in.sub); ok {
@@ -64,5 +65,6 @@ func (s *Server) issueIDToken(in idTokenInput, f Faults) (string, error) {
 		claims["c_hash"] = hashHalf(key.alg, in.code)
 	}
 	f.applyIDTokenClaims(claims, now)
-	return s.signIDToken(key, claims, "", f)
+	tok, err := s.signIDToken(key, claims, "", f)
+	return s.sealIDToken(tok, err, f)
 }

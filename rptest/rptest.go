@@ -183,6 +183,24 @@ type Config struct {
 	// with a DPoP challenge at userinfo) with the nonce in a DPoP-Nonce
 	// header. Each endpoint has its own nonce. Off by default.
 	DPoPRequireNonce bool
+
+	// IDTokenEncryption, when set, encrypts every ID token the provider
+	// issues (token endpoint, authorization response, refresh) to the
+	// client's key: the signed ID token becomes the plaintext of a JWE
+	// with cty "JWT" (a nested JWT). Faults.Encryption spoils it.
+	// NewServer panics on a key, alg or enc it cannot use.
+	IDTokenEncryption *Encryption
+
+	// SignedUserInfo makes the userinfo endpoint answer application/jwt:
+	// its claims, with iss and aud added, signed with the current signing
+	// key. Faults.SignedUserInfo spoils it.
+	SignedUserInfo bool
+
+	// UserInfoEncryption, when set, encrypts userinfo answers
+	// (application/jwt) to the client's key: the signed JWT (cty "JWT")
+	// under SignedUserInfo, else the JSON claims. NewServer panics as for
+	// IDTokenEncryption.
+	UserInfoEncryption *Encryption
 }
 
 // User is a test account at the provider.
@@ -265,6 +283,7 @@ type Server struct {
 	pushed         map[string]*pushedRequest // by request_uri (par.go)
 	requestObjects int                       // request objects accepted (jar.go)
 	dpop           dpopState                 // DPoP (dpop.go)
+	enc            encryptionConfig          // Config.IDTokenEncryption and friends (encrypt.go)
 }
 
 // Endpoint names accepted by Server.Requests.
@@ -322,6 +341,7 @@ func NewServer(cfg Config) *Server {
 		seenJTIs:     make(map[string]bool),
 		closing:      make(chan struct{}),
 		dpop:         newDPoPState(cfg),
+		enc:          newEncryptionConfig(cfg),
 	}
 	if s.clientAuth != "" && !slices.Contains(clientAuthMethods, s.clientAuth) {
 		panic("rptest: unsupported ClientAuth " + strconv.Quote(s.clientAuth) +

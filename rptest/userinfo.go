@@ -72,6 +72,9 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		writeHugeJSON(w, http.StatusOK, body)
 		return
 	}
+	if s.writeUserInfoJWT(w, body, f) {
+		return
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
