@@ -65,16 +65,22 @@ const (
 var graphHosts = []string{"graph.microsoft.com", "graph.windows.net"}
 
 // protectedClaims are never set from a claim source, besides
-// ProtectedClaims and the claims a login reads (see sourceMayNotSet).
+// ProtectedClaims and the configured username and email claims (see
+// sourceMayNotSet).
 var protectedClaims = []string{"amr", "hasgroups", "_claim_names", "_claim_sources"}
 
 // sourceMayNotSet reports whether name is a claim that no claim source
-// may set: a protocol claim, one of ProtectedClaims, or one the login
-// reads to decide who signs in (UsernameClaim, EmailClaim and the
-// Matcher's ClaimNames, see readClaimNames). Entra's group overage sets
-// groups from Graph itself, not through here.
+// may set: a protocol claim, one of ProtectedClaims (which holds every
+// claim the Matcher links accounts by: sub, email, email_verified,
+// preferred_username, upn, unique_name), or Config.UsernameClaim or
+// Config.EmailClaim. A source decides nothing about who signs in; what it
+// may add is what is synced to that account, such as the Matcher's
+// GroupsClaim and AttributeClaims, which is what distributed groups are
+// for. Entra's group overage sets groups from Graph itself, not through
+// here.
 func (r *RP) sourceMayNotSet(name string) bool {
-	return slices.Contains(protectedClaims, name) || slices.Contains(ProtectedClaims, name) || slices.Contains(r.readClaims, name)
+	return slices.Contains(protectedClaims, name) || slices.Contains(ProtectedClaims, name) ||
+		(name != "" && (name == r.cfg.UsernameClaim || name == r.cfg.EmailClaim))
 }
 
 func claimSourceError(kind error, format string, args ...any) error {

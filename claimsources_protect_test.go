@@ -1,6 +1,7 @@
 package rp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,10 +22,10 @@ var identityClaims = map[string]any{
 }
 
 // TestClaimSourceCannotSetIdentityClaims: a distributed source that
-// answers email, email_verified, preferred_username, upn, iss, sub and a
-// claim the Matcher reads (tier) is not used for any of them, each one
-// dropped with a Warn line naming the claim and not its value, while its
-// ordinary claims (department, groups) are merged.
+// answers email, email_verified, preferred_username, upn, iss and sub is
+// not used for any of them, each one dropped with a Warn line naming the
+// claim and not its value, while its ordinary claims (department, groups)
+// are merged.
 func TestClaimSourceCannotSetIdentityClaims(t *testing.T) {
 	store := NewMemoryUserStoreWith(User{ID: "victim", Username: "victim", Email: "victim@example.com"})
 	h := claimsHarness(t, func(c *Config) {
@@ -47,12 +48,12 @@ func TestClaimSourceCannotSetIdentityClaims(t *testing.T) {
 		t.Fatalf("login = %v, %v; want ErrNoLocalAccount (the source's email must not link the victim's account)", res, err)
 	}
 	logs := h.logs.String()
-	for _, claim := range []string{"email", "email_verified", "preferred_username", "upn", "tier"} {
+	for _, claim := range []string{"email", "email_verified", "preferred_username", "upn"} {
 		if !strings.Contains(logs, `level=WARN msg="rp: claim source may not set this claim" claim=`+claim+" ") {
 			t.Errorf("no Warn line for %s in\n%s", claim, logs)
 		}
 	}
-	if strings.Contains(logs, "victim") || strings.Contains(logs, "gold") {
+	if strings.Contains(logs, "victim") {
 		t.Errorf("a dropped claim's value was logged:\n%s", logs)
 	}
 }
@@ -89,5 +90,33 @@ func TestClaimSourceMergesOrdinaryClaims(t *testing.T) {
 	// tier is an ordinary claim here: no Matcher reads it.
 	if v, _ := c.String("tier"); v != "gold" {
 		t.Errorf("tier %q, want gold", v)
+	}
+}
+
+// TestClaimSourceGroupsSynced: groups and attributes that the Matcher
+// syncs come from a distributed source as the issue's group sync needs;
+// only the claims that decide which account signs in are held back.
+func TestClaimSourceGroupsSynced(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryUserStoreWith(User{ID: "u1", Username: "u1", Groups: []string{"stale"}})
+	h := claimsHarness(t, func(c *Config) {
+		c.Matcher = newMatcherT(t, MatcherConfig{Store: store, GroupsClaim: "groups", SyncGroups: true,
+			AttributeClaims: map[string]string{"tier": "tier"}})
+	})
+	if err := store.LinkSubject(ctx, "u1", h.op.Issuer(), "dist-1"); err != nil {
+		t.Fatal(err)
+	}
+	h.op.SetClaimSourceFaults(rptest.ClaimSourceFaults{PlainJSON: true})
+	ep, tok := h.op.DistributedClaims("dist-1", map[string]any{"groups": []any{"g-1", "g-2"}, "tier": "gold"})
+	h.op.AddUser(sourceUser("dist-1", map[string]any{"endpoint": ep, "access_token": tok}, "groups", "tier"))
+	res, err := h.loginAs("dist-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(store.User("u1").Groups); got != "[g-1 g-2]" || fmt.Sprint(res.User.Groups) != got {
+		t.Fatalf("synced groups %s, user %v; want the source's [g-1 g-2]", got, res.User.Groups)
+	}
+	if v, _ := res.Claims.String("tier"); v != "gold" {
+		t.Fatalf("tier %q; want the source's gold", v)
 	}
 }

@@ -392,12 +392,12 @@ type Config struct {
 	// token has. A source may not set a claim that decides who signs in:
 	// the protocol claims (iss, sub, aud, amr, ...), ProtectedClaims
 	// (email, email_verified, preferred_username, upn, ...),
-	// UsernameClaim, EmailClaim, or a claim the Matcher reads (ClaimReader:
-	// its GroupsClaim and AttributeClaims too); such a claim from a source
-	// is dropped, with a Warn log line naming the claim (not its value),
-	// and the login goes on without it, so a distributed endpoint can
-	// never choose the local account a user is linked to. Groups that
-	// EntraGroupOverage reads from Graph are the exception. A failure
+	// UsernameClaim or EmailClaim; such a claim from a source is dropped,
+	// with a Warn log line naming the claim (not its value), and the login
+	// goes on without it, so a distributed endpoint can never choose the
+	// local account a user is linked to. What is synced to that account,
+	// such as the Matcher's GroupsClaim and AttributeClaims, may come from
+	// a source: distributed groups are what group sync sees. A failure
 	// fails the login with an ErrClaimSource error. Default off.
 	ResolveClaimSources bool
 

@@ -261,11 +261,13 @@ func (r *RP) setupDPoP() {
 }
 
 // apiClient is the client for requests with an access token: userinfo.
+// It presents the client certificate under mTLS (endpointClient) and adds
+// DPoP proofs under Config.DPoP.
 func (r *RP) apiClient() *http.Client {
 	if r.dpop != nil {
 		return r.dpop.api
 	}
-	return r.client
+	return r.endpointClient()
 }
 
 // dpopLoginStart draws the login's DPoP key when its authorization request
