@@ -194,6 +194,21 @@ func jwtClaims(t *testing.T, token string) map[string]any {
 	return claims
 }
 
+// jwtHeader decodes the JOSE header of a compact JWS or JWE.
+func jwtHeader(t *testing.T, token string) map[string]any {
+	t.Helper()
+	head, _, _ := strings.Cut(token, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		t.Fatalf("JOSE header: %v", err)
+	}
+	var h map[string]any
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("JOSE header: %v", err)
+	}
+	return h
+}
+
 // userinfo calls the provider's userinfo endpoint with accessToken and
 // returns the status and the decoded body.
 func (e *env) userinfo(t *testing.T, accessToken string) (int, map[string]any) {

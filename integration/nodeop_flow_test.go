@@ -40,32 +40,12 @@ type nodeCase struct {
 	check func(t *testing.T, op *nodeOP, s *nodeSignIn)
 }
 
-// nodeCases are the sign-ins TestNodeProviderSignIn runs. The clients
-// registered for the features still to come (see makeClients and
-// nodeop_clients_test.go, which checks them without the RP) each get a
-// case here once the RP has the feature:
-//
-//   - "jarm" (client_secret_basic, RS256 responses): ResponseMode
-//     "query.jwt", "jwt" or "form_post.jwt"; s.jarm is the response JWT.
-//   - "dpop", "dpop-nonce" (client_secret_basic, dpop_bound_access_tokens;
-//     the second must retry with the provider's nonce): DPoP on; the
-//     token request and userinfo call carry a DPoP header (backCall.DPoP),
-//     the token type is DPoP.
-//   - "encrypted" (ID token and userinfo RSA-OAEP-256 + A256GCM, key
-//     op.encRSA, kid "enc-rsa"), "encrypted-ec" (ID token ECDH-ES+A256KW +
-//     A128CBC-HS256, key op.encEC, kid "enc-ec"): DecryptionKeys with that
-//     key; "signed-userinfo" (userinfo a JWT signed with ES256): no setting.
-//   - "mtls" (tls_client_auth, subject mtlsSubject) and "mtls-self-signed"
-//     (self_signed_tls_client_auth), both with certificate-bound tokens:
-//     ClientAuth set so, the certificate op.mtlsCert or op.selfSignedCert,
-//     and an HTTPClient trusting op.roots (op.tlsTransport(cert), or a
-//     backChannel whose base it is); the token, userinfo and PAR requests
-//     then go to the aliases under op.mtlsBase. The listener's
-//     certificate request names no CA, so crypto/tls sends the certificate
-//     of tls.Config.Certificates whoever issued it.
-//   - "fapi2" (held to the FAPI 2.0 profile: private_key_jwt with an ES256
-//     key, PAR required, DPoP-bound tokens, ES256 ID tokens): the FAPI 2.0
-//     switch, with PAR and DPoP.
+// nodeCases are the sign-ins TestNodeProviderSignIn runs, one per client
+// registered by makeClients and per feature: client authentication
+// methods, PAR, JAR, JARM, DPoP (with and without nonces), encrypted ID
+// tokens and userinfo, signed userinfo, and the FAPI 2.0 profile. The mTLS
+// clients are signed in by TestNodeProviderMTLSSignIn, as the RP builds
+// their HTTP client itself.
 var nodeCases = []nodeCase{
 	{name: "CodeFlowPKCE", client: "basic", check: checkBasicAuth},
 	{name: "ClientSecretPost", client: "post", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ClientAuth = "client_secret_post" },
@@ -124,6 +104,19 @@ var nodeCases = []nodeCase{
 	{name: "JARMFormPost", client: "jarm", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.ResponseMode = "form_post.jwt" }, check: checkJARM("form_post.jwt", true)},
 	{name: "DPoP", client: "dpop", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.DPoP = true }, check: checkDPoP(false)},
 	{name: "DPoPNonce", client: "dpop-nonce", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.DPoP = true }, check: checkDPoP(true)},
+	{name: "EncryptedRSA", client: "encrypted", set: func(op *nodeOP, _ *backChannel, c *rp.Config) {
+		c.DecryptionKeys, c.RequireEncryptedIDToken = []rp.DecryptionKey{{KeyID: "enc-rsa", Key: op.encRSA}}, true
+	}, check: checkEncrypted("RSA-OAEP-256", "A256GCM", true)},
+	{name: "EncryptedEC", client: "encrypted-ec", set: func(op *nodeOP, _ *backChannel, c *rp.Config) {
+		c.DecryptionKeys, c.RequireEncryptedIDToken = []rp.DecryptionKey{{KeyID: "enc-ec", Key: op.encEC}}, true
+	}, check: checkEncrypted("ECDH-ES+A256KW", "A128CBC-HS256", false)},
+	{name: "SignedUserInfo", client: "signed-userinfo", check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+		ui := lastCall(t, s.bc, nodeUserinfoPath)
+		if ui.JSON != nil {
+			t.Errorf("userinfo answered JSON; the client is registered for signed userinfo (application/jwt)")
+		}
+		checkBasicAuth(t, op, s)
+	}},
 	{name: "FAPI2", client: "fapi2", set: func(_ *nodeOP, _ *backChannel, c *rp.Config) { c.FAPI2, c.DPoP, c.ClientSecret = true, true, "" },
 		check: func(t *testing.T, op *nodeOP, s *nodeSignIn) {
 			push := onlyPush(t, s.bc)
@@ -138,6 +131,31 @@ var nodeCases = []nodeCase{
 				t.Errorf("token request: DPoP proof %v, token_type %q; want a proof and DPoP", tr.DPoP != "", tr.str("token_type"))
 			}
 		}},
+}
+
+// checkEncrypted returns the check of a sign-in whose ID token came
+// encrypted with alg and enc (RequireEncryptedIDToken refuses any other,
+// so the sign-in itself proves it was decrypted); with userinfo set the
+// userinfo answer was encrypted too, not JSON.
+func checkEncrypted(alg, enc string, userinfo bool) func(*testing.T, *nodeOP, *nodeSignIn) {
+	return func(t *testing.T, op *nodeOP, s *nodeSignIn) {
+		tr := lastCall(t, s.bc, nodeTokenPath)
+		raw := tr.str("id_token")
+		if strings.Count(raw, ".") != 4 {
+			t.Fatalf("the token endpoint's ID token has %d parts; want a 5-part JWE", strings.Count(raw, ".")+1)
+		}
+		h := jwtHeader(t, raw)
+		if h["alg"] != alg || h["enc"] != enc {
+			t.Errorf("ID token JWE alg %v enc %v; want %s %s", h["alg"], h["enc"], alg, enc)
+		}
+		if strings.Count(string(s.res.Tokens.IDToken), ".") != 2 {
+			t.Error("Tokens.IDToken is not the decrypted, signed ID token (needed as id_token_hint)")
+		}
+		if ui := lastCall(t, s.bc, nodeUserinfoPath); userinfo && ui.JSON != nil {
+			t.Error("userinfo answered JSON; the client is registered for encrypted userinfo")
+		}
+		checkBasicAuth(t, op, s)
+	}
 }
 
 // checkDPoP returns the check of a DPoP sign-in: every token request and
