@@ -83,9 +83,10 @@ func TestFAPI2RefusesRS256IDToken(t *testing.T) {
 }
 
 func TestFAPI2ConfigProblems(t *testing.T) {
+	key := rsaKey(t)
 	good := func() Config {
 		return Config{Authority: "https://op.example.com", ClientID: "c", RedirectURL: "https://app.example.com/cb",
-			ClientKey: rsaKey(t), FAPI2: true, DPoP: true}
+			ClientKey: key, FAPI2: true, DPoP: true}
 	}
 	if err := func() error { c := good(); return c.Validate() }(); err != nil {
 		t.Fatalf("a FAPI 2.0 configuration is refused: %v", err)
