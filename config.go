@@ -397,8 +397,15 @@ type Config struct {
 	// goes on without it, so a distributed endpoint can never choose the
 	// local account a user is linked to. What is synced to that account,
 	// such as the Matcher's GroupsClaim and AttributeClaims, may come from
-	// a source: distributed groups are what group sync sees. A failure
-	// fails the login with an ErrClaimSource error. Default off.
+	// a source: distributed groups are what group sync sees. A
+	// distributed source's access token is the source's own, not the
+	// login's, so it is sent as a Bearer token with no DPoP proof and no
+	// client certificate, even under DPoP or mTLS (neither the login's key
+	// nor its certificate is shown to a third party); only a source whose
+	// access token is the login's own access token gets it as the login's
+	// requests send it: under DPoP with the DPoP scheme and a proof made
+	// with the login's key, under mTLS with the client certificate. A
+	// failure fails the login with an ErrClaimSource error. Default off.
 	ResolveClaimSources bool
 
 	// ClaimSources maps the issuers, other than the provider, whose
@@ -412,8 +419,12 @@ type Config struct {
 	// groups are read with POST {GraphBaseURL}/v1.0/me/getMemberGroups and
 	// the login's access token (which must be for Graph, with the
 	// GroupMember.Read.All or Directory.Read.All permission), bounded by
-	// HTTPTimeout and 1 MiB, and put in the groups claim. A failure fails
-	// the login with an ErrClaimSource error. Default off.
+	// HTTPTimeout and 1 MiB, and put in the groups claim. The token is sent
+	// as to userinfo: under DPoP (a DPoP-bound token) with the DPoP scheme
+	// and a proof made with the login's key, with ath and the nonce retry;
+	// under mTLS through the client presenting the certificate. A failure
+	// (Graph refusing the token or the proof included) fails the login
+	// with an ErrClaimSource error. Default off.
 	EntraGroupOverage bool
 
 	// GraphBaseURL is Microsoft Graph's base URL for EntraGroupOverage.
