@@ -142,7 +142,10 @@ type Config struct {
 	// provider: query.jwt for "code", fragment.jwt otherwise. query.jwt
 	// is refused for response types that return tokens, and New refuses a
 	// JARM mode the provider's response_modes_supported leaves out. An
-	// encrypted response JWT is refused (ErrResponseJWTEncrypted).
+	// encrypted response JWT is decrypted with DecryptionKeys (as an
+	// encrypted ID token is; a failure is an ErrDecryption kind) and its
+	// inner JWT verified as above, never accepted unsigned; without
+	// DecryptionKeys it is refused (ErrResponseJWTEncrypted).
 	ResponseMode string
 
 	// ClientAuth is how the client authenticates at the token endpoint:
@@ -300,7 +303,8 @@ type Config struct {
 	// authorization response or a refresh) is decrypted and must then be
 	// a signed JWT, verified as any ID token; an unsigned one is refused.
 	// Tokens.IDToken is then that signed JWT, as id_token_hint needs it.
-	// Encrypted userinfo is decrypted with the same keys. Register the
+	// Encrypted userinfo and encrypted JARM response JWTs are decrypted
+	// with the same keys. Register the
 	// public halves at the provider (PublicJWKS). Default none: an
 	// encrypted token fails with ErrNoDecryptionKey.
 	DecryptionKeys []DecryptionKey `json:"-"`
