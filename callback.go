@@ -158,7 +158,7 @@ func (r *RP) callback(w http.ResponseWriter, req *http.Request) (*Result, error)
 			return nil, err
 		}
 	}
-	idClaims, userinfo, err := r.resolveClaims(req.Context(), id, userinfo, string(tokens.AccessToken))
+	idClaims, userinfo, err := r.resolveClaims(withDPoPKey(req.Context(), tokens.DPoPKey), id, userinfo, string(tokens.AccessToken))
 	if err != nil {
 		return nil, err
 	}

@@ -101,19 +101,22 @@ func (r *RP) claimSourceKeys() map[string]*keySet {
 // resolveClaims resolves the claim sources of a verified ID token's claims
 // and of userinfo, as Config.ResolveClaimSources and
 // Config.EntraGroupOverage say, and returns both with the resolved claims
-// added; with both settings off it returns them unchanged.
+// added; with both settings off it returns them unchanged. accessToken is
+// the login's; ctx carries its DPoP key when it is DPoP-bound
+// (withDPoPKey), and requests made with it then use the DPoP scheme and
+// proofs (see loginTokenRequest).
 func (r *RP) resolveClaims(ctx context.Context, id *verifiedIDToken, userinfo map[string]any, accessToken string) (map[string]any, map[string]any, error) {
 	if !r.cfg.ResolveClaimSources && !r.cfg.EntraGroupOverage {
 		return id.claims, userinfo, nil
 	}
 	iss, sub := id.token.Issuer, id.token.Subject
 	overage := r.groupOverage(id.claims) || r.groupOverage(userinfo)
-	idClaims, err := r.resolveSources(ctx, id.claims, iss, sub)
+	idClaims, err := r.resolveSources(ctx, id.claims, iss, sub, accessToken)
 	if err != nil {
 		return nil, nil, err
 	}
 	if userinfo != nil {
-		if userinfo, err = r.resolveSources(ctx, userinfo, iss, sub); err != nil {
+		if userinfo, err = r.resolveSources(ctx, userinfo, iss, sub, accessToken); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -176,8 +179,9 @@ func (r *RP) graphBase() string {
 // ResolveClaimSources off it returns claims unchanged. A source whose JWT
 // is issued by neither the provider nor a Config.ClaimSources issuer, or
 // a distributed source without an access token, is ignored and logged;
-// Graph sources are left to the group overage.
-func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub string) (map[string]any, error) {
+// Graph sources are left to the group overage. loginToken is the login's
+// access token (see fetchDistributed).
+func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub, loginToken string) (map[string]any, error) {
 	if !r.cfg.ResolveClaimSources {
 		return claims, nil
 	}
@@ -206,7 +210,7 @@ func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub
 		if !ok {
 			return nil, claimSourceError(ErrClaimSourceMalformed, "_claim_names names a missing source %q", srcName)
 		}
-		got, err := r.sourceClaims(ctx, src, iss, sub)
+		got, err := r.sourceClaims(ctx, src, iss, sub, loginToken)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +234,7 @@ func (r *RP) resolveSources(ctx context.Context, claims map[string]any, iss, sub
 // sourceClaims reads one _claim_sources member: an aggregated JWT, or a
 // distributed endpoint fetched with its access token. nil claims and no
 // error mean the source is ignored.
-func (r *RP) sourceClaims(ctx context.Context, src map[string]any, iss, sub string) (map[string]any, error) {
+func (r *RP) sourceClaims(ctx context.Context, src map[string]any, iss, sub, loginToken string) (map[string]any, error) {
 	if v, ok := src["JWT"]; ok {
 		jwt, ok := v.(string)
 		if !ok {
@@ -250,7 +254,7 @@ func (r *RP) sourceClaims(ctx context.Context, src map[string]any, iss, sub stri
 		r.log.WarnContext(ctx, "rp: distributed claims without an access token ignored", "endpoint", sanitize(endpoint))
 		return nil, nil
 	}
-	return r.fetchDistributed(ctx, endpoint, token, iss, sub)
+	return r.fetchDistributed(ctx, endpoint, token, iss, sub, loginToken)
 }
 
 // verifyClaimsJWT verifies a claims JWT of the provider (iss the ID
@@ -309,13 +313,22 @@ func checkSourceSubject(claims map[string]any, sub string) error {
 
 // fetchDistributed GETs a distributed endpoint with its access token and
 // returns the claims of its answer: a signed JWT (application/jwt,
-// verified as verifyClaimsJWT does) or a JSON object.
-func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub string) (map[string]any, error) {
+// verified as verifyClaimsJWT does) or a JSON object. The source's token
+// is its own, issued for that endpoint, so it goes as a Bearer token
+// through HTTPClient, with no proof and no client certificate; only when
+// it is the login's own access token (loginToken) is it sent as the login
+// sends it (loginTokenRequest): DPoP-bound tokens with the DPoP scheme and
+// a proof, under mTLS with the client certificate.
+func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub, loginToken string) (map[string]any, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.User != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback.Host(u.Hostname())) {
 		return nil, claimSourceError(ErrClaimSourceInsecure, "%s", endpoint)
 	}
-	body, ctype, err := r.claimRequest(observedNoHost(ctx, r.obs, EndpointClaimSource, r.md.Issuer), http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
+	client, scheme := r.client, "Bearer"
+	if token == loginToken {
+		client, scheme = r.loginTokenRequest(ctx)
+	}
+	body, ctype, err := r.claimRequest(observedNoHost(ctx, r.obs, EndpointClaimSource, r.md.Issuer), client, scheme, http.MethodGet, endpoint, token, nil, maxClaimSourceSize)
 	if err != nil {
 		return nil, err
 	}
@@ -329,22 +342,32 @@ func (r *RP) fetchDistributed(ctx context.Context, endpoint, token, iss, sub str
 	return claims, checkSourceSubject(claims, sub)
 }
 
-// claimRequest sends a request with a Bearer token, bounded by
-// HTTPTimeout and limit bytes, and returns the body of a 200 answer and
-// its media type. ctx carries the Observer's probe (observed).
-func (r *RP) claimRequest(ctx context.Context, method, endpoint, token string, body []byte, limit int64) ([]byte, string, error) {
+// loginTokenRequest is the client and Authorization scheme of a request
+// with the login's access token, as userinfo's: the DPoP scheme, with
+// proofs made with the login's key (which ctx carries, withDPoPKey) and
+// the DPoP nonce retry, when the token is DPoP-bound, else Bearer; under
+// mTLS the client presents the certificate either way (apiClient).
+func (r *RP) loginTokenRequest(ctx context.Context) (*http.Client, string) {
+	return r.apiClient(), authScheme(ctx)
+}
+
+// claimRequest sends a request with token in the Authorization scheme
+// scheme through client, bounded by HTTPTimeout and limit bytes, and
+// returns the body of a 200 answer and its media type. ctx carries the
+// Observer's probe (observed).
+func (r *RP) claimRequest(ctx context.Context, client *http.Client, scheme, method, endpoint, token string, body []byte, limit int64) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.HTTPTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, "", claimSourceError(ErrClaimSourceFetch, "%s: %v", endpoint, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", scheme+" "+token)
 	req.Header.Set("Accept", "application/jwt, application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := r.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, "", claimSourceError(ErrClaimSourceFetch, "%v", err)
 	}
@@ -365,13 +388,16 @@ func (r *RP) claimRequest(ctx context.Context, method, endpoint, token string, b
 
 // graphGroups reads the IDs of every group the signed-in user belongs to
 // (transitively) with one POST {GraphBaseURL}/v1.0/me/getMemberGroups
-// (securityEnabledOnly false) and the login's access token. Graph answers
-// this call in one response, without paging.
+// (securityEnabledOnly false) and the login's access token, sent as
+// loginTokenRequest says (DPoP-bound: the DPoP scheme and a proof with the
+// login's key, which ctx carries). Graph answers this call in one
+// response, without paging.
 func (r *RP) graphGroups(ctx context.Context, accessToken string) ([]any, error) {
 	if accessToken == "" {
 		return nil, claimSourceError(ErrGroupOverage, "the login has no access token for Graph")
 	}
-	body, _, err := r.claimRequest(observed(ctx, r.obs, EndpointGraph, r.md.Issuer), http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
+	client, scheme := r.loginTokenRequest(ctx)
+	body, _, err := r.claimRequest(observed(ctx, r.obs, EndpointGraph, r.md.Issuer), client, scheme, http.MethodPost, r.graphBase()+"/v1.0/me/getMemberGroups", accessToken,
 		[]byte(`{"securityEnabledOnly":false}`), maxGraphSize)
 	if err != nil {
 		return nil, err

@@ -142,7 +142,10 @@ type Config struct {
 	// provider: query.jwt for "code", fragment.jwt otherwise. query.jwt
 	// is refused for response types that return tokens, and New refuses a
 	// JARM mode the provider's response_modes_supported leaves out. An
-	// encrypted response JWT is refused (ErrResponseJWTEncrypted).
+	// encrypted response JWT is decrypted with DecryptionKeys (as an
+	// encrypted ID token is; a failure is an ErrDecryption kind) and its
+	// inner JWT verified as above, never accepted unsigned; without
+	// DecryptionKeys it is refused (ErrResponseJWTEncrypted).
 	ResponseMode string
 
 	// ClientAuth is how the client authenticates at the token endpoint:
@@ -300,7 +303,8 @@ type Config struct {
 	// authorization response or a refresh) is decrypted and must then be
 	// a signed JWT, verified as any ID token; an unsigned one is refused.
 	// Tokens.IDToken is then that signed JWT, as id_token_hint needs it.
-	// Encrypted userinfo is decrypted with the same keys. Register the
+	// Encrypted userinfo and encrypted JARM response JWTs are decrypted
+	// with the same keys. Register the
 	// public halves at the provider (PublicJWKS). Default none: an
 	// encrypted token fails with ErrNoDecryptionKey.
 	DecryptionKeys []DecryptionKey `json:"-"`
@@ -397,8 +401,15 @@ type Config struct {
 	// goes on without it, so a distributed endpoint can never choose the
 	// local account a user is linked to. What is synced to that account,
 	// such as the Matcher's GroupsClaim and AttributeClaims, may come from
-	// a source: distributed groups are what group sync sees. A failure
-	// fails the login with an ErrClaimSource error. Default off.
+	// a source: distributed groups are what group sync sees. A
+	// distributed source's access token is the source's own, not the
+	// login's, so it is sent as a Bearer token with no DPoP proof and no
+	// client certificate, even under DPoP or mTLS (neither the login's key
+	// nor its certificate is shown to a third party); only a source whose
+	// access token is the login's own access token gets it as the login's
+	// requests send it: under DPoP with the DPoP scheme and a proof made
+	// with the login's key, under mTLS with the client certificate. A
+	// failure fails the login with an ErrClaimSource error. Default off.
 	ResolveClaimSources bool
 
 	// ClaimSources maps the issuers, other than the provider, whose
@@ -412,8 +423,12 @@ type Config struct {
 	// groups are read with POST {GraphBaseURL}/v1.0/me/getMemberGroups and
 	// the login's access token (which must be for Graph, with the
 	// GroupMember.Read.All or Directory.Read.All permission), bounded by
-	// HTTPTimeout and 1 MiB, and put in the groups claim. A failure fails
-	// the login with an ErrClaimSource error. Default off.
+	// HTTPTimeout and 1 MiB, and put in the groups claim. The token is sent
+	// as to userinfo: under DPoP (a DPoP-bound token) with the DPoP scheme
+	// and a proof made with the login's key, with ath and the nonce retry;
+	// under mTLS through the client presenting the certificate. A failure
+	// (Graph refusing the token or the proof included) fails the login
+	// with an ErrClaimSource error. Default off.
 	EntraGroupOverage bool
 
 	// GraphBaseURL is Microsoft Graph's base URL for EntraGroupOverage.

@@ -136,9 +136,9 @@ var (
 	// (iss, exp, iat, nbf) has the wrong type, or a response parameter in
 	// it is not a string.
 	ErrResponseJWTMalformed = errors.New("rp: response JWT is malformed")
-	// ErrResponseJWTEncrypted: the response JWT is encrypted (a JWE),
-	// which the library does not decrypt.
-	ErrResponseJWTEncrypted = errors.New("rp: response JWT is encrypted, which is not supported")
+	// ErrResponseJWTEncrypted: the response JWT is encrypted (a JWE) and
+	// Config.DecryptionKeys is empty, so it cannot be decrypted.
+	ErrResponseJWTEncrypted = errors.New("rp: response JWT is encrypted and no decryption key is configured")
 	// ErrResponseJWTAlgorithm: the response JWT's alg is not one of the
 	// accepted signing algorithms (Config.SigningAlgs; never "none").
 	ErrResponseJWTAlgorithm = errors.New("rp: response JWT signature algorithm not allowed")
@@ -172,6 +172,10 @@ func (e *responseJWTError) Error() string {
 
 // Is matches ErrResponseJWT and the error's kind.
 func (e *responseJWTError) Is(target error) bool { return target == ErrResponseJWT || target == e.kind }
+
+// Unwrap returns the kind, so that an ErrDecryption kind (an encrypted
+// response that does not decrypt) matches ErrDecryption too.
+func (e *responseJWTError) Unwrap() error { return e.kind }
 
 func responseJWTErr(kind error, format string, args ...any) error {
 	return &responseJWTError{kind: kind, detail: fmt.Sprintf(format, args...)}

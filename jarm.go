@@ -63,7 +63,9 @@ func jarmProviderProblem(c *Config, md *ProviderMetadata) string {
 // unknown kid shares the refetch budget of the front channel), whose iss
 // is the provider's (as the iss parameter is checked), whose aud names
 // this client, and whose exp, required, has not passed (with the clock
-// skew). Every other claim is a parameter and must be a string.
+// skew). Every other claim is a parameter and must be a string. An
+// encrypted response (a compact JWE) is first decrypted (openResponseJWT)
+// and its inner JWT then verified exactly so.
 func (r *RP) responseJWTParams(ctx context.Context, params url.Values) (url.Values, error) {
 	raw := params.Get("response")
 	if len(params) != 1 || raw == "" {
@@ -74,11 +76,13 @@ func (r *RP) responseJWTParams(ctx context.Context, params url.Values) (url.Valu
 		slices.Sort(names)
 		return nil, responseJWTErr(ErrResponseJWTMissing, "the response has the parameters %q; want only \"response\"", names)
 	}
-	switch strings.Count(raw, ".") {
-	case 2:
-	case 4:
-		return nil, responseJWTErr(ErrResponseJWTEncrypted, "ask the provider to sign authorization responses without encrypting them")
-	default:
+	if isCompactJWE(raw) {
+		var err error
+		if raw, err = r.openResponseJWT(raw); err != nil {
+			return nil, err
+		}
+	}
+	if strings.Count(raw, ".") != 2 {
 		return nil, responseJWTErr(ErrResponseJWTMalformed, "not a compact JWS")
 	}
 	jws, err := jose.ParseSignedCompact(raw, parseAlgs)
@@ -115,6 +119,33 @@ func (r *RP) responseJWTParams(ctx context.Context, params url.Values) (url.Valu
 		out.Set(name, s)
 	}
 	return out, nil
+}
+
+// openResponseJWT decrypts the encrypted response JWT raw with
+// Config.DecryptionKeys, with the checks of an encrypted ID token (the
+// length bound, the alg and enc allow-lists, RSA1_5 and compression
+// refused), and returns its plaintext, the signed JWT that
+// responseJWTParams then verifies (cty, when set, must say JWT; an
+// unsigned or JSON plaintext fails that verification). Without
+// DecryptionKeys the response is refused with ErrResponseJWTEncrypted; a
+// JWE that does not decrypt fails with its ErrDecryption kind (which
+// matches ErrResponseJWT too).
+func (r *RP) openResponseJWT(raw string) (string, error) {
+	if r.ids.dec == nil {
+		return "", responseJWTErr(ErrResponseJWTEncrypted, "set Config.DecryptionKeys to decrypt it, or ask the provider to sign authorization responses without encrypting them")
+	}
+	plaintext, h, err := r.ids.dec.open(raw)
+	if err != nil {
+		var de *decryptErr
+		if errors.As(err, &de) {
+			return "", responseJWTErr(de.kind, "%s", de.detail)
+		}
+		return "", responseJWTErr(ErrDecryptionFailed, "")
+	}
+	if isJWT, set := nestedJWT(h); set && !isJWT {
+		return "", responseJWTErr(ErrResponseJWTMalformed, "the encrypted response's cty is %q, not JWT", sanitize(h.Cty))
+	}
+	return string(plaintext), nil
 }
 
 // checkResponseJWTClaims checks the claims of a response JWT whose

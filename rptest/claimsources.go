@@ -16,11 +16,21 @@ const (
 	PathClaimSource = "/claims/distributed"
 	// PathGraph is the base of the Microsoft Graph imitation: give
 	// Server.URL + PathGraph as the relying party's Graph base URL. It
-	// serves POST PathGraph + "/v1.0/me/getMemberGroups" to a Bearer
-	// access token the token endpoint issued, answering the groups set
-	// with SetGraphGroups as {"value": [...]}.
+	// serves POST PathGraph + "/v1.0/me/getMemberGroups" to an access
+	// token the token endpoint issued, answering the groups set with
+	// SetGraphGroups as {"value": [...]}. A Bearer token is sent with the
+	// Bearer scheme; a DPoP-bound one needs the DPoP scheme and a proof
+	// with its key and ath, checked as at userinfo (nonce included under
+	// Config.DPoPRequireNonce); a certificate-bound one needs its
+	// certificate.
 	PathGraph = "/graph"
+	// PathGraphMemberGroups is the Graph imitation's getMemberGroups.
+	PathGraphMemberGroups = PathGraph + "/v1.0/me/getMemberGroups"
 )
+
+// EndpointGraph names the Graph imitation's getMemberGroups for
+// LastDPoPProof.
+const EndpointGraph = "graph"
 
 // ClaimSourceFaults make the claim-source imitations misbehave, for
 // negative tests. The zero value misbehaves in no way.
@@ -133,7 +143,7 @@ func (s *Server) claimsJWT(sub string, claims map[string]any, f ClaimSourceFault
 // claimRoutes adds the claim-source imitations to mux.
 func (s *Server) claimRoutes(mux *http.ServeMux) {
 	mux.HandleFunc(PathClaimSource, s.handleDistributed)
-	mux.HandleFunc(PathGraph+"/v1.0/me/getMemberGroups", s.handleGraphMemberGroups)
+	mux.HandleFunc(PathGraphMemberGroups, s.handleGraphMemberGroups)
 }
 
 // claimFault applies Status and Slow; it reports whether it answered.
@@ -198,17 +208,29 @@ func (s *Server) handleGraphMemberGroups(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	token, _ := bearerToken(r.Header.Get("Authorization"))
+	dpopScheme := false
+	if token == "" {
+		token, dpopScheme = dpopSchemeToken(r.Header.Get("Authorization"))
+	}
 	now := s.now()
 	s.mu.Lock()
 	g := s.accessTokens[token]
-	var sub string
+	var sub, jkt string
 	if g != nil && !now.After(g.expires) {
-		sub = g.sub
+		sub, jkt = g.sub, g.jkt
 	}
+	bound := g == nil || checkBoundToken(r, g)
 	groups := s.claimSrc.graph[sub]
 	s.mu.Unlock()
+	if !bound {
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "certificate-bound access token without its certificate")
+		return
+	}
 	if sub == "" {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_token", "unknown or expired access token")
+		return
+	}
+	if !s.checkResourceDPoP(w, r, EndpointGraph, PathGraphMemberGroups, token, jkt, dpopScheme) {
 		return
 	}
 	if groups == nil {

@@ -241,6 +241,12 @@ func dpopSchemeToken(header string) (string, bool) {
 // bound to jkt ("" for Bearer), sent with the DPoP scheme or not. It
 // answers the refusal and reports false, or reports true.
 func (s *Server) checkUserInfoDPoP(w http.ResponseWriter, r *http.Request, token, jkt string, dpopScheme bool) bool {
+	return s.checkResourceDPoP(w, r, EndpointUserInfo, PathUserInfo, token, jkt, dpopScheme)
+}
+
+// checkResourceDPoP applies DPoP at the resource endpoint (served at
+// path) to the access token of r, as checkUserInfoDPoP does at userinfo.
+func (s *Server) checkResourceDPoP(w http.ResponseWriter, r *http.Request, endpoint, path, token, jkt string, dpopScheme bool) bool {
 	switch {
 	case jkt != "" && !dpopScheme:
 		writeDPoPResourceError(w, "invalid_token", "the access token is DPoP-bound: use the DPoP scheme", "")
@@ -251,7 +257,7 @@ func (s *Server) checkUserInfoDPoP(w http.ResponseWriter, r *http.Request, token
 	case jkt == "":
 		return true
 	}
-	got, p := s.checkDPoP(r, EndpointUserInfo, PathUserInfo, token)
+	got, p := s.checkDPoP(r, endpoint, path, token)
 	switch {
 	case p != nil:
 		writeDPoPResourceError(w, p.code, p.desc, p.nonce)

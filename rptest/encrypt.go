@@ -41,9 +41,10 @@ var (
 	encryptionEncs = []string{"A128GCM", "A256GCM", "A128CBC-HS256"}
 )
 
-// EncryptionFaults spoil the JWEs of Config.IDTokenEncryption and
-// Config.UserInfoEncryption. The zero value encrypts correctly. With
-// Faults.AlgNone, the ID token inside the JWE is unsigned.
+// EncryptionFaults spoil the JWEs of Config.IDTokenEncryption,
+// Config.UserInfoEncryption and Config.AuthorizationEncryption. The zero
+// value encrypts correctly. With Faults.AlgNone, the ID token inside the
+// JWE is unsigned; with JARMFaults.AlgNone, the response JWT is.
 type EncryptionFaults struct {
 	// WrongKey encrypts to a freshly made key of the same type instead of
 	// the client's, keeping the client key's kid: the client cannot
@@ -81,6 +82,7 @@ type SignedUserInfoFaults struct {
 type encryptionConfig struct {
 	idToken    *Encryption // nil: ID tokens are not encrypted
 	userInfo   *Encryption // nil: userinfo is not encrypted
+	authz      *Encryption // nil: JARM responses are not encrypted
 	signedInfo bool        // Config.SignedUserInfo
 }
 
@@ -90,6 +92,7 @@ func newEncryptionConfig(cfg Config) encryptionConfig {
 	return encryptionConfig{
 		idToken:    completeEncryption(cfg.IDTokenEncryption, "IDTokenEncryption"),
 		userInfo:   completeEncryption(cfg.UserInfoEncryption, "UserInfoEncryption"),
+		authz:      completeEncryption(cfg.AuthorizationEncryption, "AuthorizationEncryption"),
 		signedInfo: cfg.SignedUserInfo,
 	}
 }
@@ -257,4 +260,6 @@ func (s *Server) advertiseEncryption(doc map[string]any) {
 	doc["userinfo_encryption_alg_values_supported"] = encryptionAlgs
 	doc["userinfo_encryption_enc_values_supported"] = encryptionEncs
 	doc["userinfo_signing_alg_values_supported"] = s.signingAlgs()
+	doc["authorization_encryption_alg_values_supported"] = encryptionAlgs
+	doc["authorization_encryption_enc_values_supported"] = encryptionEncs
 }

@@ -283,8 +283,9 @@ type Faults struct {
 	// DPoP makes the DPoP handling misbehave (see DPoPFaults).
 	DPoP DPoPFaults
 
-	// Encryption spoils the JWEs of Config.IDTokenEncryption and
-	// Config.UserInfoEncryption (see EncryptionFaults).
+	// Encryption spoils the JWEs of Config.IDTokenEncryption,
+	// Config.UserInfoEncryption and Config.AuthorizationEncryption (see
+	// EncryptionFaults).
 	Encryption EncryptionFaults
 
 	// SignedUserInfo spoils the signed userinfo answers of

@@ -18,9 +18,13 @@ import (
 // (DefaultJARMLifetime later). "jwt" is query.jwt for response type
 // "code" and fragment.jwt for the others; query.jwt with a response type
 // that returns tokens is refused (invalid_request, in the response type's
-// default plain mode), as the JWT is not encrypted. Discovery advertises
-// the four modes in response_modes_supported and the signing algorithm in
-// authorization_signing_alg_values_supported.
+// default plain mode), as the JWT may not be encrypted. Under
+// Config.AuthorizationEncryption the signed JWT is then encrypted to the
+// client's key (a nested JWT, cty "JWT"; Faults.Encryption spoils it).
+// Discovery advertises the four modes in response_modes_supported, the
+// signing algorithm in authorization_signing_alg_values_supported and the
+// encryption algorithms in authorization_encryption_alg_values_supported
+// and authorization_encryption_enc_values_supported.
 
 // DefaultJARMLifetime is how long a response JWT is valid (exp - iat),
 // measured with the Config clock.
@@ -108,6 +112,9 @@ func (s *Server) jarmWrap(v url.Values, f Faults) (url.Values, error) {
 	out := v
 	if !jf.Plain {
 		tok, err := s.responseJWT(v, jf)
+		if err == nil && s.enc.authz != nil {
+			tok, err = encrypt(s.enc.authz, []byte(tok), "JWT", f.Encryption)
+		}
 		if err != nil {
 			return nil, err
 		}

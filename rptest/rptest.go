@@ -201,6 +201,11 @@ type Config struct {
 	// under SignedUserInfo, else the JSON claims. NewServer panics as for
 	// IDTokenEncryption.
 	UserInfoEncryption *Encryption
+
+	// AuthorizationEncryption, when set, encrypts JARM response JWTs to
+	// the client's key: the signed JWT becomes the plaintext of a JWE with
+	// cty "JWT", as for IDTokenEncryption (and NewServer panics alike).
+	AuthorizationEncryption *Encryption
 }
 
 // User is a test account at the provider.
