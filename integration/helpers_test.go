@@ -183,30 +183,29 @@ func jwtClaims(t *testing.T, token string) map[string]any {
 	if len(parts) != 3 {
 		t.Fatalf("not a compact JWT: %d parts", len(parts))
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("JWT payload: %v", err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatalf("JWT payload: %v", err)
-	}
-	return claims
+	return jsonSegment(t, "JWT payload", parts[1])
 }
 
 // jwtHeader decodes the JOSE header of a compact JWS or JWE.
 func jwtHeader(t *testing.T, token string) map[string]any {
 	t.Helper()
 	head, _, _ := strings.Cut(token, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
+	return jsonSegment(t, "JOSE header", head)
+}
+
+// jsonSegment decodes one base64url segment of a compact JOSE object as
+// a JSON object, failing the test with what it is on error.
+func jsonSegment(t *testing.T, what, seg string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
-		t.Fatalf("JOSE header: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
-	var h map[string]any
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatalf("JOSE header: %v", err)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	return h
+	return m
 }
 
 // userinfo calls the provider's userinfo endpoint with accessToken and
